@@ -1,0 +1,188 @@
+#include "journal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct reader {
+    json_t *object;
+    char   *reason;
+    size_t  reason_size;
+} reader_t;
+
+static const char *
+field(reader_t *reader, const char *name)
+{
+    json_t *value = json_object_get(reader->object, name);
+
+    if (!json_is_string(value)) {
+        snprintf(reader->reason, reader->reason_size,
+                 "field '%s' is missing or not a string", name);
+        return NULL;
+    }
+    return json_string_value(value);
+}
+
+static int
+copy_text(reader_t *reader, const char *name, char *out, size_t size,
+          bool may_be_empty)
+{
+    const char *value = field(reader, name);
+
+    if (value == NULL) {
+        return -1;
+    }
+    if (strlen(value) >= size || (!may_be_empty && value[0] == '\0')) {
+        snprintf(reader->reason, reader->reason_size,
+                 "field '%s' is empty or longer than %zu bytes", name, size - 1);
+        return -1;
+    }
+    memcpy(out, value, strlen(value) + 1);
+    return 0;
+}
+
+static int
+read_integer(reader_t *reader, const char *name, long long *out)
+{
+    const char *value = field(reader, name);
+    char       *end;
+
+    if (value == NULL) {
+        return -1;
+    }
+    errno = 0;
+    *out = strtoll(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || *out < 0 || !isdigit((unsigned char) value[0])) {
+        snprintf(reader->reason, reader->reason_size,
+                 "field '%s' is not a non-negative whole number", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+read_seconds(reader_t *reader, const char *name, char *out, size_t size,
+             double *seconds)
+{
+    const char *value = field(reader, name);
+    char       *end;
+
+    if (value == NULL) {
+        return -1;
+    }
+    *seconds = strtod(value, &end);
+    if (end == value || *end != '\0' || *seconds < 0 || strlen(value) >= size
+        || !isdigit((unsigned char) value[0]))
+    {
+        snprintf(reader->reason, reader->reason_size,
+                 "field '%s' is not a time in seconds", name);
+        return -1;
+    }
+    memcpy(out, value, strlen(value) + 1);
+    return 0;
+}
+
+static int
+check_request_id(reader_t *reader, const char *id)
+{
+    size_t i;
+
+    for (i = 0; id[i] != '\0'; i++) {
+        if (!isxdigit((unsigned char) id[i])) {
+            break;
+        }
+    }
+    if (i != 32 || id[i] != '\0') {
+        snprintf(reader->reason, reader->reason_size,
+                 "field 'request_id' is not 32 hexadecimal digits");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+check_choice(reader_t *reader, const char *name, const char *value,
+             const char *const *choices)
+{
+    for (; *choices != NULL; choices++) {
+        if (strcmp(value, *choices) == 0) {
+            return 0;
+        }
+    }
+    snprintf(reader->reason, reader->reason_size, "field '%s' has an unknown value",
+             name);
+    return -1;
+}
+
+static int
+read_record(reader_t *reader, llmoin_journal_record_t *record)
+{
+    static const char *const sources[] = { "reported", "estimated", "none", NULL };
+    static const char *const flags[] = { "0", "1", NULL };
+    static const char *const versions[] = { "1", NULL };
+    char                     stream[4], version[4], ignored[32];
+    long long                status;
+    double                   request_time, timestamp;
+
+    if (copy_text(reader, "v", version, sizeof(version), false) != 0
+        || check_choice(reader, "v", version, versions) != 0
+        || read_seconds(reader, "ts", record->ts, sizeof(record->ts), &timestamp) != 0
+        || copy_text(reader, "request_id", record->request_id,
+                     sizeof(record->request_id), false) != 0
+        || check_request_id(reader, record->request_id) != 0
+        || read_integer(reader, "tenant_id", &record->tenant_id) != 0
+        || copy_text(reader, "user", record->user, sizeof(record->user), false) != 0
+        || copy_text(reader, "key_id", record->key_id, sizeof(record->key_id), true) != 0
+        || copy_text(reader, "model", record->model, sizeof(record->model), true) != 0
+        || copy_text(reader, "pool", record->pool, sizeof(record->pool), true) != 0
+        || read_integer(reader, "status", &status) != 0
+        || copy_text(reader, "upstream_status", record->upstream_status,
+                     sizeof(record->upstream_status), true) != 0
+        || read_integer(reader, "prompt_tokens", &record->prompt_tokens) != 0
+        || read_integer(reader, "completion_tokens", &record->completion_tokens) != 0
+        || copy_text(reader, "usage", record->usage_source,
+                     sizeof(record->usage_source), false) != 0
+        || check_choice(reader, "usage", record->usage_source, sources) != 0
+        || copy_text(reader, "stream", stream, sizeof(stream), false) != 0
+        || check_choice(reader, "stream", stream, flags) != 0
+        || read_seconds(reader, "request_time", ignored, sizeof(ignored),
+                        &request_time) != 0)
+    {
+        return -1;
+    }
+    if (status > 999 || record->prompt_tokens > 2000000000LL
+        || record->completion_tokens > 2000000000LL)
+    {
+        snprintf(reader->reason, reader->reason_size, "a number is out of range");
+        return -1;
+    }
+    record->status = (int) status;
+    record->stream = stream[0] == '1';
+    record->request_time_ms = (long) (request_time * 1000.0 + 0.5);
+    return 0;
+}
+
+int
+llmoin_journal_parse(const char *line, size_t length,
+                     llmoin_journal_record_t *record, char *reason,
+                     size_t reason_size)
+{
+    json_error_t error;
+    reader_t     reader = { NULL, reason, reason_size };
+    int          rc;
+
+    memset(record, 0, sizeof(*record));
+    reader.object = json_loadb(line, length, JSON_REJECT_DUPLICATES, &error);
+    if (reader.object == NULL || !json_is_object(reader.object)) {
+        snprintf(reason, reason_size, "not a JSON object: %s",
+                 reader.object == NULL ? error.text : "other JSON value");
+        json_decref(reader.object);
+        return -1;
+    }
+    rc = read_record(&reader, record);
+    json_decref(reader.object);
+    return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * The usage journal line: the contract between the nginx module (which
+ * writes it through access_log with the log_format in
+ * nginx-module/llmoin_journal.conf) and tenantd (which ingests it).
+ *
+ * One JSON object per line, every value a string (so an empty nginx
+ * variable can never make the line invalid JSON):
+ *
+ *   {"v":"1","ts":"1764456000.123","request_id":"<32 hex>",
+ *    "tenant_id":"1","user":"alice","key_id":"key_..."|"","model":"m",
+ *    "pool":"default","status":"200","upstream_status":"200"|"",
+ *    "prompt_tokens":"12","completion_tokens":"40",
+ *    "usage":"reported"|"estimated"|"none","stream":"0"|"1",
+ *    "request_time":"0.042"}
+ *
+ * No prompt or answer text is ever part of a line. llmoin_journal_parse
+ * checks every field; on failure it names the field and the problem.
+ */
+#ifndef LLMOIN_JOURNAL_H
+#define LLMOIN_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LLMOIN_JOURNAL_TEXT_MAX 201
+
+typedef struct llmoin_journal_record {
+    char      request_id[33];
+    char      ts[32];                   /* seconds since the epoch, "123.456" */
+    long long tenant_id;
+    char      user[LLMOIN_JOURNAL_TEXT_MAX];
+    char      key_id[24];               /* "" for a token-authenticated request */
+    char      model[LLMOIN_JOURNAL_TEXT_MAX];
+    char      pool[40];
+    int       status;
+    char      upstream_status[64];      /* "" when no upstream answered */
+    long long prompt_tokens;
+    long long completion_tokens;
+    char      usage_source[16];         /* reported, estimated, none */
+    bool      stream;
+    long      request_time_ms;
+} llmoin_journal_record_t;
+
+/* Returns 0, or -1 with a reason such as "field 'status' is not a number". */
+int llmoin_journal_parse(const char *line, size_t length,
+                         llmoin_journal_record_t *record, char *reason,
+                         size_t reason_size);
+
+#endif

@@ -1,0 +1,460 @@
+#include "snapshot.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct parse_context {
+    char   *error;
+    size_t  error_size;
+} parse_context_t;
+
+static int
+fail(parse_context_t *context, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+fail(parse_context_t *context, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    vsnprintf(context->error, context->error_size, format, args);
+    va_end(args);
+    return -1;
+}
+
+static int
+copy_string(parse_context_t *context, json_t *object, const char *name,
+            const char *where, char **out)
+{
+    json_t *value = json_object_get(object, name);
+
+    if (!json_is_string(value) || json_string_length(value) == 0) {
+        return fail(context, "%s: '%s' must be a non-empty string", where, name);
+    }
+    *out = strdup(json_string_value(value));
+    return *out != NULL ? 0 : fail(context, "out of memory");
+}
+
+static int
+hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+static int
+decode_secret(parse_context_t *context, json_t *tenant, llmoin_snapshot_tenant_t *out)
+{
+    const char *hex = json_string_value(json_object_get(tenant, "pseudonym_secret"));
+    size_t      length, i;
+
+    length = hex != NULL ? strlen(hex) : 0;
+    if (length < 32 || length % 2 != 0) {
+        return fail(context, "tenant %s: 'pseudonym_secret' must be at least 16 bytes of hex",
+                    out->slug);
+    }
+    out->pseudonym_secret = malloc(length / 2);
+    if (out->pseudonym_secret == NULL) {
+        return fail(context, "out of memory");
+    }
+    for (i = 0; i < length / 2; i++) {
+        int high = hex_value(hex[2 * i]), low = hex_value(hex[2 * i + 1]);
+
+        if (high < 0 || low < 0) {
+            return fail(context, "tenant %s: 'pseudonym_secret' is not lowercase hex",
+                        out->slug);
+        }
+        out->pseudonym_secret[i] = (unsigned char) (high << 4 | low);
+    }
+    out->pseudonym_secret_length = length / 2;
+    return 0;
+}
+
+static int
+parse_models(parse_context_t *context, json_t *array, const char *where,
+             llmoin_snapshot_model_t **models, size_t *count)
+{
+    json_t *entry;
+    size_t  i;
+
+    if (!json_is_array(array)) {
+        return fail(context, "%s: 'models' must be an array", where);
+    }
+    *count = json_array_size(array);
+    *models = calloc(*count > 0 ? *count : 1, sizeof(**models));
+    if (*models == NULL) {
+        return fail(context, "out of memory");
+    }
+    json_array_foreach(array, i, entry) {
+        if (!json_is_object(entry)
+            || copy_string(context, entry, "alias", where, &(*models)[i].alias) != 0
+            || copy_string(context, entry, "pool", where, &(*models)[i].pool) != 0)
+        {
+            return context->error[0] ? -1 : fail(context, "%s: bad model entry", where);
+        }
+    }
+    return 0;
+}
+
+static int
+parse_tenant(parse_context_t *context, json_t *tenant, llmoin_snapshot_tenant_t *out)
+{
+    json_t     *id = json_object_get(tenant, "id");
+    const char *status;
+
+    if (!json_is_object(tenant) || !json_is_integer(id) || json_integer_value(id) <= 0) {
+        return fail(context, "tenants: each entry needs a positive integer 'id'");
+    }
+    out->id = json_integer_value(id);
+    if (copy_string(context, tenant, "slug", "tenant", &out->slug) != 0) {
+        return -1;
+    }
+    status = json_string_value(json_object_get(tenant, "status"));
+    if (status == NULL || (strcmp(status, "active") != 0 && strcmp(status, "suspended") != 0)) {
+        return fail(context, "tenant %s: 'status' must be active or suspended", out->slug);
+    }
+    out->suspended = strcmp(status, "suspended") == 0;
+    if (decode_secret(context, tenant, out) != 0) {
+        return -1;
+    }
+    return parse_models(context, json_object_get(tenant, "models"), out->slug,
+                        &out->models, &out->model_count);
+}
+
+static int
+parse_key_models(parse_context_t *context, json_t *models, llmoin_snapshot_key_t *out)
+{
+    json_t *entry;
+    size_t  i;
+
+    if (json_is_null(models) || models == NULL) {
+        return 0;
+    }
+    if (!json_is_array(models)) {
+        return fail(context, "key %s: 'models' must be an array or null", out->id);
+    }
+    out->model_count = json_array_size(models);
+    out->models = calloc(out->model_count > 0 ? out->model_count : 1, sizeof(char *));
+    if (out->models == NULL) {
+        return fail(context, "out of memory");
+    }
+    json_array_foreach(models, i, entry) {
+        if (!json_is_string(entry)) {
+            return fail(context, "key %s: 'models' must hold strings", out->id);
+        }
+        out->models[i] = strdup(json_string_value(entry));
+        if (out->models[i] == NULL) {
+            return fail(context, "out of memory");
+        }
+    }
+    return 0;
+}
+
+static int
+parse_key(parse_context_t *context, const llmoin_snapshot_t *snapshot, json_t *key,
+          llmoin_snapshot_key_t *out)
+{
+    const char *hash = json_string_value(json_object_get(key, "hash"));
+    json_t     *tenant_id = json_object_get(key, "tenant_id");
+    json_t     *expires = json_object_get(key, "expires_at");
+    size_t      i;
+
+    if (!json_is_object(key) || copy_string(context, key, "id", "key", &out->id) != 0) {
+        return context->error[0] ? -1 : fail(context, "keys: each entry must be an object");
+    }
+    if (hash == NULL || strlen(hash) != LLMOIN_APIKEY_HASH_HEX_LEN) {
+        return fail(context, "key %s: 'hash' must be 64 hex digits", out->id);
+    }
+    for (i = 0; i < LLMOIN_APIKEY_HASH_HEX_LEN; i++) {
+        if (hex_value(hash[i]) < 0) {
+            return fail(context, "key %s: 'hash' must be lowercase hex", out->id);
+        }
+    }
+    memcpy(out->hash, hash, LLMOIN_APIKEY_HASH_BUFSZ);
+    out->tenant = json_is_integer(tenant_id)
+                      ? llmoin_snapshot_find_tenant(snapshot, json_integer_value(tenant_id))
+                      : NULL;
+    if (out->tenant == NULL) {
+        return fail(context, "key %s: 'tenant_id' names no tenant of the snapshot", out->id);
+    }
+    if (!json_is_null(expires) && !json_is_integer(expires)) {
+        return fail(context, "key %s: 'expires_at' must be unix seconds or null", out->id);
+    }
+    out->expires_at = json_is_integer(expires) ? json_integer_value(expires) : 0;
+    if (copy_string(context, key, "user", out->id, &out->user) != 0
+        || parse_key_models(context, json_object_get(key, "models"), out) != 0)
+    {
+        return -1;
+    }
+    if (llmoin_pseudonym(out->tenant->pseudonym_secret,
+                         out->tenant->pseudonym_secret_length, out->user,
+                         strlen(out->user), out->pseudonym) != 0)
+    {
+        return fail(context, "key %s: cannot compute the user pseudonym", out->id);
+    }
+    return 0;
+}
+
+static int
+compare_keys(const void *a, const void *b)
+{
+    return strcmp(((const llmoin_snapshot_key_t *) a)->hash,
+                  ((const llmoin_snapshot_key_t *) b)->hash);
+}
+
+static int
+compare_models(const void *a, const void *b)
+{
+    return strcmp(((const llmoin_snapshot_model_t *) a)->alias,
+                  ((const llmoin_snapshot_model_t *) b)->alias);
+}
+
+static int
+parse_tenants(parse_context_t *context, json_t *root, llmoin_snapshot_t *snapshot)
+{
+    json_t *array = json_object_get(root, "tenants"), *entry;
+    size_t  i;
+
+    if (!json_is_array(array)) {
+        return fail(context, "'tenants' must be an array");
+    }
+    snapshot->tenants = calloc(json_array_size(array) + 1, sizeof(*snapshot->tenants));
+    if (snapshot->tenants == NULL) {
+        return fail(context, "out of memory");
+    }
+    json_array_foreach(array, i, entry) {
+        snapshot->tenant_count = i + 1;
+        if (parse_tenant(context, entry, &snapshot->tenants[i]) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+parse_keys(parse_context_t *context, json_t *root, llmoin_snapshot_t *snapshot)
+{
+    json_t *array = json_object_get(root, "keys"), *entry;
+    size_t  i;
+
+    if (!json_is_array(array)) {
+        return fail(context, "'keys' must be an array");
+    }
+    snapshot->keys = calloc(json_array_size(array) + 1, sizeof(*snapshot->keys));
+    if (snapshot->keys == NULL) {
+        return fail(context, "out of memory");
+    }
+    json_array_foreach(array, i, entry) {
+        snapshot->key_count = i + 1;
+        if (parse_key(context, snapshot, entry, &snapshot->keys[i]) != 0) {
+            return -1;
+        }
+    }
+    qsort(snapshot->keys, snapshot->key_count, sizeof(*snapshot->keys), compare_keys);
+    return 0;
+}
+
+static int
+parse_root(parse_context_t *context, json_t *root, llmoin_snapshot_t *snapshot)
+{
+    json_t *format = json_object_get(root, "format");
+    json_t *version = json_object_get(root, "version");
+
+    if (!json_is_object(root)) {
+        return fail(context, "the snapshot must be a JSON object");
+    }
+    if (!json_is_integer(format) || json_integer_value(format) != LLMOIN_SNAPSHOT_FORMAT) {
+        return fail(context, "unsupported snapshot format (this gateway reads format %d)",
+                    LLMOIN_SNAPSHOT_FORMAT);
+    }
+    if (!json_is_integer(version)) {
+        return fail(context, "'version' must be an integer");
+    }
+    snapshot->version = json_integer_value(version);
+    if (parse_tenants(context, root, snapshot) != 0
+        || parse_models(context, json_object_get(root, "models"), "snapshot",
+                        &snapshot->models, &snapshot->model_count) != 0
+        || parse_keys(context, root, snapshot) != 0)
+    {
+        return -1;
+    }
+    qsort(snapshot->models, snapshot->model_count, sizeof(*snapshot->models),
+          compare_models);
+    return 0;
+}
+
+llmoin_snapshot_t *
+llmoin_snapshot_parse(const char *text, size_t length, char *error, size_t error_size)
+{
+    parse_context_t    context = { error, error_size };
+    json_error_t       json_error;
+    json_t            *root;
+    llmoin_snapshot_t *snapshot;
+
+    error[0] = '\0';
+    root = json_loadb(text, length, JSON_REJECT_DUPLICATES, &json_error);
+    if (root == NULL) {
+        fail(&context, "not valid JSON: %s (line %d)", json_error.text, json_error.line);
+        return NULL;
+    }
+    snapshot = calloc(1, sizeof(*snapshot));
+    if (snapshot == NULL || parse_root(&context, root, snapshot) != 0) {
+        if (snapshot == NULL) {
+            fail(&context, "out of memory");
+        }
+        llmoin_snapshot_free(snapshot);
+        snapshot = NULL;
+    }
+    json_decref(root);
+    return snapshot;
+}
+
+static void
+free_models(llmoin_snapshot_model_t *models, size_t count)
+{
+    size_t i;
+
+    for (i = 0; models != NULL && i < count; i++) {
+        free(models[i].alias);
+        free(models[i].pool);
+    }
+    free(models);
+}
+
+void
+llmoin_snapshot_free(llmoin_snapshot_t *snapshot)
+{
+    size_t i, j;
+
+    if (snapshot == NULL) {
+        return;
+    }
+    for (i = 0; i < snapshot->tenant_count; i++) {
+        free(snapshot->tenants[i].slug);
+        if (snapshot->tenants[i].pseudonym_secret != NULL) {
+            OPENSSL_cleanse(snapshot->tenants[i].pseudonym_secret,
+                            snapshot->tenants[i].pseudonym_secret_length);
+        }
+        free(snapshot->tenants[i].pseudonym_secret);
+        free_models(snapshot->tenants[i].models, snapshot->tenants[i].model_count);
+    }
+    for (i = 0; i < snapshot->key_count; i++) {
+        free(snapshot->keys[i].id);
+        free(snapshot->keys[i].user);
+        for (j = 0; j < snapshot->keys[i].model_count; j++) {
+            free(snapshot->keys[i].models[j]);
+        }
+        free(snapshot->keys[i].models);
+    }
+    free(snapshot->tenants);
+    free(snapshot->keys);
+    free_models(snapshot->models, snapshot->model_count);
+    free(snapshot);
+}
+
+const llmoin_snapshot_key_t *
+llmoin_snapshot_find_key(const llmoin_snapshot_t *snapshot, const char *hash_hex)
+{
+    size_t low = 0, high = snapshot->key_count, middle;
+    int    order;
+
+    /* Binary search on the digest, not the key: what it reveals by timing is
+     * where an attacker's own SHA-256 falls, which helps no one. The final
+     * comparison is constant-time anyway. */
+    while (low < high) {
+        middle = low + (high - low) / 2;
+        order = strcmp(hash_hex, snapshot->keys[middle].hash);
+        if (order == 0) {
+            return llmoin_hex_digest_equal(hash_hex, snapshot->keys[middle].hash)
+                       ? &snapshot->keys[middle] : NULL;
+        }
+        if (order < 0) {
+            high = middle;
+        } else {
+            low = middle + 1;
+        }
+    }
+    return NULL;
+}
+
+const llmoin_snapshot_tenant_t *
+llmoin_snapshot_find_tenant(const llmoin_snapshot_t *snapshot, long long id)
+{
+    size_t i;
+
+    for (i = 0; i < snapshot->tenant_count; i++) {
+        if (snapshot->tenants[i].id == id) {
+            return &snapshot->tenants[i];
+        }
+    }
+    return NULL;
+}
+
+static bool
+alias_equals(const char *name, const char *alias, size_t alias_length)
+{
+    return strlen(name) == alias_length && memcmp(name, alias, alias_length) == 0;
+}
+
+static const llmoin_snapshot_model_t *
+find_model(const llmoin_snapshot_model_t *models, size_t count, const char *alias,
+           size_t alias_length)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        if (alias_equals(models[i].alias, alias, alias_length)) {
+            return &models[i];
+        }
+    }
+    return NULL;
+}
+
+static bool
+key_allows(const llmoin_snapshot_key_t *key, const char *alias, size_t alias_length)
+{
+    size_t i;
+
+    if (key == NULL || key->models == NULL) {
+        return true;
+    }
+    for (i = 0; i < key->model_count; i++) {
+        if (alias_equals(key->models[i], alias, alias_length)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+llmoin_route_result_t
+llmoin_snapshot_route(const llmoin_snapshot_t *snapshot,
+                      const llmoin_snapshot_tenant_t *tenant,
+                      const llmoin_snapshot_key_t *key, const char *alias,
+                      size_t alias_length, const char **pool)
+{
+    const llmoin_snapshot_model_t *model, *allowed;
+
+    model = find_model(snapshot->models, snapshot->model_count, alias, alias_length);
+    if (model == NULL) {
+        return LLMOIN_ROUTE_UNKNOWN_MODEL;
+    }
+    allowed = model;
+    if (tenant->model_count > 0) {
+        allowed = find_model(tenant->models, tenant->model_count, alias, alias_length);
+    }
+    if (allowed == NULL || !key_allows(key, alias, alias_length)) {
+        return LLMOIN_ROUTE_NOT_ALLOWED;
+    }
+    *pool = allowed->pool;
+    return LLMOIN_ROUTE_OK;
+}

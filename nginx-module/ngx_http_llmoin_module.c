@@ -1,0 +1,174 @@
+/*
+ * ngx_http_llmoin_module: directives, configuration, phase registration.
+ */
+
+#include "ngx_http_llmoin_module.h"
+
+
+static void *ngx_http_llmoin_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_llmoin_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_llmoin_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_llmoin_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_llmoin_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_llmoin_postconfiguration(ngx_conf_t *cf);
+
+
+static ngx_command_t  ngx_http_llmoin_commands[] = {
+
+    { ngx_string("llmoin"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_llmoin_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("llmoin_snapshot"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_llmoin_main_conf_t, snapshot_path),
+      NULL },
+
+    { ngx_string("llmoin_snapshot_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_llmoin_main_conf_t, snapshot_interval),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_llmoin_module_ctx = {
+    ngx_http_llmoin_preconfiguration,      /* preconfiguration */
+    ngx_http_llmoin_postconfiguration,     /* postconfiguration */
+
+    ngx_http_llmoin_create_main_conf,      /* create main configuration */
+    ngx_http_llmoin_init_main_conf,        /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_llmoin_create_loc_conf,       /* create location configuration */
+    ngx_http_llmoin_merge_loc_conf         /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_llmoin_module = {
+    NGX_MODULE_V1,
+    &ngx_http_llmoin_module_ctx,           /* module context */
+    ngx_http_llmoin_commands,              /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_llmoin_snapshot_init_process, /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_llmoin_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_llmoin_main_conf_t  *lmcf;
+
+    lmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_llmoin_main_conf_t));
+    if (lmcf == NULL) {
+        return NULL;
+    }
+
+    /* set by ngx_pcalloc(): lmcf->snapshot_path = { 0, NULL } */
+
+    lmcf->snapshot_interval = NGX_CONF_UNSET_MSEC;
+
+    return lmcf;
+}
+
+
+static char *
+ngx_http_llmoin_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_llmoin_main_conf_t  *lmcf = conf;
+
+    ngx_conf_init_msec_value(lmcf->snapshot_interval, 1000);
+
+    if (lmcf->snapshot_path.len
+        && ngx_conf_full_name(cf->cycle, &lmcf->snapshot_path, 0) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_llmoin_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_llmoin_loc_conf_t  *llcf;
+
+    llcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_llmoin_loc_conf_t));
+    if (llcf == NULL) {
+        return NULL;
+    }
+
+    llcf->enable = NGX_CONF_UNSET;
+
+    return llcf;
+}
+
+
+static char *
+ngx_http_llmoin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_llmoin_loc_conf_t  *prev = parent;
+    ngx_http_llmoin_loc_conf_t  *conf = child;
+
+    ngx_http_llmoin_main_conf_t  *lmcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    if (conf->enable) {
+        lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_llmoin_module);
+
+        if (lmcf->snapshot_path.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"llmoin on\" needs \"llmoin_snapshot\" "
+                               "in the http block");
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llmoin_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_llmoin_add_variables(cf);
+}
+
+
+static ngx_int_t
+ngx_http_llmoin_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_llmoin_access_handler;
+
+    return ngx_http_llmoin_usage_filter_init(cf);
+}

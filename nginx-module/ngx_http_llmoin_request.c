@@ -1,0 +1,408 @@
+/*
+ * The request body: read it (after authentication), take "model" and
+ * "stream" from its top level, route the model to the pool that serves it
+ * for this tenant, and set the trusted headers for the upstream.
+ *
+ *   body not a JSON object        -> 400
+ *   no "model"                    -> 400
+ *   model unknown                 -> 404
+ *   model not allowed             -> 403
+ *
+ * Requests without a body (GET /v1/models) go to the default pool.
+ */
+
+#include "ngx_http_llmoin_module.h"
+
+#include "usage.h"
+
+
+#define NGX_HTTP_LLMOIN_MODEL_MAX     256
+#define NGX_HTTP_LLMOIN_DEFAULT_POOL  "default"
+
+
+static void ngx_http_llmoin_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_llmoin_admit(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx);
+static ngx_int_t ngx_http_llmoin_body_bytes(ngx_http_request_t *r,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_llmoin_parse_body(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx, ngx_str_t *body);
+static ngx_int_t ngx_http_llmoin_route(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx);
+static ngx_int_t ngx_http_llmoin_trusted_headers(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx);
+
+
+ngx_int_t
+ngx_http_llmoin_read_request(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    ctx->body_requested = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_llmoin_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    /* balances the reference ngx_http_read_client_request_body() took */
+
+    ngx_http_finalize_request(r, NGX_DONE);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_llmoin_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_http_llmoin_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llmoin_module);
+
+    rc = ngx_http_llmoin_admit(r, ctx);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    ctx->admitted = 1;
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+
+/*
+ * NGX_OK: admitted; anything else is a response code or the result of an
+ * error already sent, for ngx_http_finalize_request().
+ */
+static ngx_int_t
+ngx_http_llmoin_admit(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+    ngx_str_t  body;
+
+    if (r->request_body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_llmoin_body_bytes(r, &body);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ctx->request_body_bytes = body.len;
+
+    if (body.len == 0 && r->method != NGX_HTTP_POST) {
+        ngx_str_set(&ctx->pool, NGX_HTTP_LLMOIN_DEFAULT_POOL);
+
+    } else {
+        rc = ngx_http_llmoin_parse_body(r, ctx, &body);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        rc = ngx_http_llmoin_route(r, ctx);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (ngx_http_llmoin_trusted_headers(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the whole body as one contiguous piece, from memory or the temp file */
+
+static ngx_int_t
+ngx_http_llmoin_body_bytes(ngx_http_request_t *r, ngx_str_t *body)
+{
+    off_t         len;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    body->len = (size_t) len;
+    body->data = NULL;
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    cl = r->request_body->bufs;
+
+    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
+        body->data = cl->buf->pos;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
+                          b->file_pos);
+        if (n != b->file_last - b->file_pos) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p += n;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llmoin_bad_body(ngx_http_request_t *r, const char *code,
+    const char *what)
+{
+    u_char     message[256];
+    ngx_str_t  text;
+
+    text.data = message;
+    text.len = ngx_snprintf(message, sizeof(message),
+                            "We could not parse the JSON body of your "
+                            "request: %s.", what)
+               - message;
+
+    return ngx_http_llmoin_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_request_error", code, &text);
+}
+
+
+static ngx_int_t
+ngx_http_llmoin_parse_body(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
+    ngx_str_t *body)
+{
+    int                  rc;
+    bool                 stream;
+    char                 model[NGX_HTTP_LLMOIN_MODEL_MAX];
+    size_t               model_len;
+    llmoin_json_span_t   values[2];
+    static const char   *keys[] = { "model", "stream" };
+
+    rc = llmoin_json_get_top((const char *) body->data, body->len, keys, 2,
+                             values);
+    if (rc != 0) {
+        return ngx_http_llmoin_bad_body(r, "invalid_json",
+                                        llmoin_json_strerror(rc));
+    }
+
+    if (values[0].ptr == NULL) {
+        return ngx_http_llmoin_reject(r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_request_error", "missing_model",
+                                      "You must provide a model parameter.");
+    }
+
+    if (llmoin_json_parse_string(values[0].ptr, values[0].len, model,
+                                 sizeof(model), &model_len) != 0
+        || model_len == 0)
+    {
+        return ngx_http_llmoin_bad_body(r, "invalid_model",
+                                        "'model' must be a non-empty string "
+                                        "of at most 255 bytes");
+    }
+
+    stream = false;
+
+    if (values[1].ptr != NULL
+        && !llmoin_json_is_null(values[1].ptr, values[1].len)
+        && llmoin_json_parse_bool(values[1].ptr, values[1].len, &stream) != 0)
+    {
+        return ngx_http_llmoin_bad_body(r, "invalid_stream",
+                                        "'stream' must be true or false");
+    }
+
+    ctx->stream = stream ? 1 : 0;
+
+    ctx->model.len = model_len;
+    ctx->model.data = ngx_pnalloc(r->pool, model_len);
+    if (ctx->model.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(ctx->model.data, model, model_len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llmoin_route(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
+{
+    u_char                           message[512];
+    ngx_str_t                        text;
+    const char                      *pool;
+    llmoin_route_result_t            route;
+    const llmoin_snapshot_t         *snapshot;
+    const llmoin_snapshot_key_t     *key;
+    const llmoin_snapshot_tenant_t  *tenant;
+
+    /*
+     * The snapshot may have been replaced while the body was read: look the
+     * credential up again, so a revocation in between counts.
+     */
+
+    snapshot = ngx_http_llmoin_snapshot();
+    key = llmoin_snapshot_find_key(snapshot, ctx->key_hash);
+    tenant = llmoin_snapshot_find_tenant(snapshot, ctx->tenant_number);
+
+    if (key == NULL || tenant == NULL || key->tenant != tenant) {
+        return ngx_http_llmoin_reject(r, NGX_HTTP_UNAUTHORIZED,
+                                      "invalid_request_error",
+                                      "invalid_api_key",
+                                      "Incorrect API key provided.");
+    }
+
+    route = llmoin_snapshot_route(snapshot, tenant, key,
+                                  (char *) ctx->model.data, ctx->model.len,
+                                  &pool);
+
+    if (route == LLMOIN_ROUTE_OK) {
+        ctx->pool.len = ngx_strlen(pool);
+        ctx->pool.data = ngx_pstrdup(r->pool,
+                                     &(ngx_str_t) { ctx->pool.len,
+                                                    (u_char *) pool });
+        return ctx->pool.data != NULL ? NGX_OK
+                                      : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    text.data = message;
+
+    if (route == LLMOIN_ROUTE_UNKNOWN_MODEL) {
+        text.len = ngx_snprintf(message, sizeof(message),
+                                "The model '%V' does not exist or you do not "
+                                "have access to it.", &ctx->model)
+                   - message;
+        return ngx_http_llmoin_send_error(r, NGX_HTTP_NOT_FOUND,
+                                          "invalid_request_error",
+                                          "model_not_found", &text);
+    }
+
+    text.len = ngx_snprintf(message, sizeof(message),
+                            "Your organisation may not use the model '%V'.",
+                            &ctx->model)
+               - message;
+
+    return ngx_http_llmoin_send_error(r, NGX_HTTP_FORBIDDEN,
+                                      "permission_error", "model_not_allowed",
+                                      &text);
+}
+
+
+static ngx_int_t
+ngx_http_llmoin_set_header(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == name->len
+            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
+        {
+            h[i].value = *value;
+            return NGX_OK;
+        }
+    }
+
+    h = ngx_list_push(&r->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key = *name;
+    h->value = *value;
+
+    h->lowcase_key = ngx_pnalloc(r->pool, name->len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = ngx_hash_strlow(h->lowcase_key, name->data, name->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llmoin_trusted_headers(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx)
+{
+    ngx_str_t                   request_id;
+    ngx_http_variable_value_t  *vv;
+
+    static ngx_str_t  tenant = ngx_string("X-LLMoin-Tenant");
+    static ngx_str_t  user = ngx_string("X-LLMoin-User");
+    static ngx_str_t  request_id_header = ngx_string("X-Request-Id");
+    static ngx_str_t  request_id_name = ngx_string("request_id");
+
+    vv = ngx_http_get_variable(r, &request_id_name,
+                               ngx_hash_key(request_id_name.data,
+                                            request_id_name.len));
+    if (vv == NULL || vv->not_found) {
+        return NGX_ERROR;
+    }
+
+    request_id.data = vv->data;
+    request_id.len = vv->len;
+
+    /* the user's credential is not the upstream's business */
+
+    if (r->headers_in.authorization != NULL) {
+        ngx_str_null(&r->headers_in.authorization->value);
+    }
+
+    if (ngx_http_llmoin_set_header(r, &tenant, &ctx->tenant_slug) != NGX_OK
+        || ngx_http_llmoin_set_header(r, &user, &ctx->user_pseudonym)
+           != NGX_OK
+        || ngx_http_llmoin_set_header(r, &request_id_header, &request_id)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}

@@ -1,0 +1,185 @@
+#include "api.h"
+
+#include "db.h"
+#include "handlers.h"
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const api_route_t routes[] = {
+    { "GET",  "/admin/v1/health", health_show, false,
+      "Liveness of tenantd and its database" },
+    { "GET",  "/admin/v1/tenants", tenants_list, true, "List tenants" },
+    { "POST", "/admin/v1/tenants", tenants_create, true, "Create a tenant" },
+    { "GET",  "/admin/v1/tenants/{slug}", tenants_show, true, "Show a tenant" },
+    { "POST", "/admin/v1/tenants/{slug}/suspend", tenants_suspend, true,
+      "Suspend a tenant: its users get 403 within 2 s" },
+    { "POST", "/admin/v1/tenants/{slug}/resume", tenants_resume, true,
+      "Resume a suspended tenant" },
+    { "GET",  "/admin/v1/tenants/{slug}/keys", keys_list, true,
+      "List a tenant's API keys (never the keys themselves)" },
+    { "POST", "/admin/v1/tenants/{slug}/keys", keys_create, true,
+      "Create an API key; the key is in this answer only" },
+    { "POST", "/admin/v1/keys/{key_id}/revoke", keys_revoke, true,
+      "Revoke an API key: rejected within 2 s" },
+    { "GET",  "/admin/v1/models", models_list, true, "List model aliases" },
+    { "POST", "/admin/v1/models", models_create, true,
+      "Add or change a model alias and its pool" },
+    { "GET",  "/admin/v1/tenants/{slug}/usage", usage_report, true,
+      "Usage of a tenant grouped by day, user or model" },
+};
+
+#define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
+
+static const tenantd_config_t *api_config;
+static __thread PGconn        *thread_database;
+
+void
+api_init(const tenantd_config_t *config)
+{
+    api_config = config;
+}
+
+const api_route_t *
+api_routes(size_t *count)
+{
+    *count = ROUTE_COUNT;
+    return routes;
+}
+
+void
+api_ok(api_response_t *response, int status, json_t *body)
+{
+    response->status = status;
+    json_decref(response->body);
+    response->body = body;
+}
+
+void
+api_error(api_response_t *response, int status, const char *type,
+          const char *code, const char *format, ...)
+{
+    char    message[1024];
+    va_list args;
+
+    va_start(args, format);
+    vsnprintf(message, sizeof(message), format, args);
+    va_end(args);
+
+    api_ok(response, status,
+           json_pack("{s:{s:s,s:s,s:s}}", "error", "message", message,
+                     "type", type, "code", code));
+}
+
+void
+api_database_error(api_response_t *response, const db_error_t *error)
+{
+    log_error("event=database_error sqlstate=%s message=\"%s\"",
+              error->sqlstate[0] ? error->sqlstate : "-", error->message);
+    if (error->sqlstate[0] == '\0' || strncmp(error->sqlstate, "08", 2) == 0) {
+        api_error(response, 503, "server_error", "database_unavailable",
+                  "the database is unavailable; try again shortly");
+        return;
+    }
+    api_error(response, 500, "server_error", "database_error",
+              "the database rejected the change (SQLSTATE %s)", error->sqlstate);
+}
+
+const char *
+api_query(api_request_t *request, const char *name)
+{
+    return request->query != NULL ? request->query(request->query_context, name)
+                                   : NULL;
+}
+
+/* Matches "/admin/v1/tenants/{slug}" against a path, capturing segments in
+ * braces. Segments may not be empty and may not contain '/'. */
+static bool
+match_pattern(const char *pattern, const char *path,
+              const char *params[API_MAX_PATH_PARAMS],
+              char storage[API_MAX_PATH_PARAMS][256])
+{
+    size_t count = 0, length;
+
+    while (*pattern != '\0' && *path != '\0') {
+        if (*pattern == '{') {
+            length = strcspn(path, "/");
+            if (length == 0 || length >= 256 || count == API_MAX_PATH_PARAMS) {
+                return false;
+            }
+            memcpy(storage[count], path, length);
+            storage[count][length] = '\0';
+            params[count] = storage[count];
+            count++;
+            path += length;
+            pattern = strchr(pattern, '}') + 1;
+            continue;
+        }
+        if (*pattern++ != *path++) {
+            return false;
+        }
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+PGconn *
+api_database(db_error_t *error)
+{
+    if (db_ensure_connected(&thread_database, api_config->database, error) != 0) {
+        return NULL;
+    }
+    return thread_database;
+}
+
+static bool
+connect_database(api_request_t *request, api_response_t *response)
+{
+    db_error_t error;
+
+    request->db = api_database(&error);
+    if (request->db == NULL) {
+        api_database_error(response, &error);
+        return false;
+    }
+    return true;
+}
+
+void
+api_dispatch(api_request_t *request, api_response_t *response)
+{
+    static __thread char storage[API_MAX_PATH_PARAMS][256];
+    const api_route_t   *route;
+    bool                 path_known = false;
+    size_t               i;
+
+    response->status = 500;
+    response->body = NULL;
+
+    for (i = 0; i < ROUTE_COUNT; i++) {
+        route = &routes[i];
+        if (!match_pattern(route->pattern, request->path, request->params, storage)) {
+            continue;
+        }
+        path_known = true;
+        if (strcmp(route->method, request->method) != 0) {
+            continue;
+        }
+        if (route->needs_database && !connect_database(request, response)) {
+            return;
+        }
+        route->handler(request, response);
+        db_rollback(request->db);
+        return;
+    }
+
+    if (path_known) {
+        api_error(response, 405, "invalid_request_error", "method_not_allowed",
+                  "%s is not allowed on %s", request->method, request->path);
+        return;
+    }
+    api_error(response, 404, "invalid_request_error", "not_found",
+              "no such endpoint: %s %s", request->method, request->path);
+}
+

@@ -1,0 +1,113 @@
+/*
+ * The command table: the single source of truth for parsing, validation,
+ * requests, --help, `llmoinctl completion bash` and docs/cli.md. Adding a
+ * command is adding one row to ctl_commands[] in commands.c.
+ */
+#ifndef LLMOINCTL_COMMANDS_H
+#define LLMOINCTL_COMMANDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ctl.h"
+#include "output.h"
+
+#define CTL_DEFAULT_SOCKET "/run/llmoin/tenantd.sock"
+
+enum { CTL_MAX_ARGS = 3, CTL_MAX_OPTS = 6, CTL_MAX_EXAMPLE = 12 };
+
+/* How a value is checked (and completed in bash). */
+enum ctl_kind {
+    KIND_TEXT,   /* any non-empty text */
+    KIND_SLUG,   /* tenant slug, SLUG_RULE */
+    KIND_KEY_ID, /* API key id: key_... */
+    KIND_DATE,   /* YYYY-MM-DD, a real calendar day */
+    KIND_CHOICE, /* one of .choices */
+    KIND_SOCKET, /* unix socket path (completes file names) */
+    KIND_FLAG,   /* option without a value */
+};
+
+/* Where a value goes in the request to tenantd. */
+enum ctl_dest {
+    DEST_NONE,  /* used by llmoinctl itself */
+    DEST_PATH,  /* replaces {NAME} in the command's path */
+    DEST_QUERY, /* ?field=value */
+    DEST_BODY,  /* "field": "value" in the JSON body */
+};
+
+/* A positional argument (name "SLUG") or an option (name "--user"). */
+struct ctl_param {
+    const char *name;
+    const char *metavar; /* options: value placeholder in help ("USER");
+                          * NULL for choices, which show "a|b|c" */
+    enum ctl_kind kind;
+    const char *const *choices; /* KIND_CHOICE: NULL-terminated */
+    const char *help;
+    const char *def;    /* default value, or NULL */
+    bool required;      /* options only; positionals are always required */
+    enum ctl_dest dest;
+    const char *field;  /* body field or query parameter */
+};
+
+struct ctl_command;
+struct ctl_invocation;
+
+/* What a handler needs besides the parsed command line. */
+struct ctl_context {
+    FILE *out;
+    const char *socket;
+    enum ctl_format format;
+};
+
+typedef int (*ctl_handler)(const struct ctl_invocation *inv, const struct ctl_context *ctx,
+                           struct ctl_error *err);
+
+struct ctl_command {
+    const char *words;       /* "tenant create"; never a prefix of another row */
+    ctl_handler handler;     /* cmd_api for everything that calls tenantd */
+    const char *summary;     /* one line for --help lists */
+    const char *description; /* extra paragraph for `COMMAND --help` and docs, or NULL */
+    const char *method;      /* HTTP method, NULL for local commands */
+    const char *path;        /* "/admin/v1/tenants/{SLUG}/keys" */
+    enum ctl_view view;
+    struct ctl_param args[CTL_MAX_ARGS];    /* up to the first .name == NULL */
+    struct ctl_param options[CTL_MAX_OPTS]; /* likewise */
+    /* Checks across values (e.g. --from before --to), after each value passed. */
+    int (*check)(const struct ctl_invocation *inv, struct ctl_error *err);
+    bool hidden;                         /* left out of --help and completion */
+    const char *example[CTL_MAX_EXAMPLE]; /* argv after "llmoinctl"; must parse */
+    const char *example_response;         /* canned answer, rendered in docs */
+};
+
+enum ctl_global { GLOBAL_SOCKET, GLOBAL_OUTPUT, GLOBAL_HELP, GLOBAL_VERSION, CTL_GLOBAL_COUNT };
+
+/* The parsed command line. Values point into argv. */
+struct ctl_invocation {
+    const struct ctl_command *cmd; /* NULL: no (complete) command given */
+    char words[64];                /* command words seen, e.g. "tenant" */
+    bool unknown_command;
+    size_t nargs;
+    const char *args[CTL_MAX_ARGS];
+    const char *opts[CTL_MAX_OPTS];         /* parallel to cmd->options */
+    const char *globals[CTL_GLOBAL_COUNT];  /* parallel to ctl_globals */
+};
+
+struct ctl_exit_doc {
+    int code;
+    const char *meaning;
+};
+
+extern const struct ctl_command ctl_commands[]; /* ends with .words == NULL */
+extern const struct ctl_param ctl_globals[CTL_GLOBAL_COUNT];
+extern const struct ctl_exit_doc ctl_exit_codes[]; /* ends with .meaning == NULL */
+
+size_t command_nargs(const struct ctl_command *cmd);
+size_t command_nopts(const struct ctl_command *cmd);
+const struct ctl_command *command_find(const char *words);
+/* True if words are the leading words of some command ("tenant"). */
+bool command_is_group(const char *words);
+/* The value given for option `name` (or its default), or NULL. */
+const char *inv_option(const struct ctl_invocation *inv, const char *name);
+
+#endif

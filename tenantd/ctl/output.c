@@ -1,0 +1,462 @@
+#include "output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbuf.h"
+#include "text.h"
+
+const char *const output_format_names[] = { "table", "json", "csv", NULL };
+
+/* One table column: header for people, field for csv and the JSON lookup. */
+struct column {
+    const char *header;
+    const char *field;
+    bool right;
+};
+
+static const struct column tenant_columns[] = {
+    { "SLUG", "slug", false },
+    { "NAME", "name", false },
+    { "STATUS", "status", false },
+    { "CREATED", "created_at", false },
+    { NULL, NULL, false },
+};
+
+static const struct column key_columns[] = {
+    { "ID", "id", false },
+    { "USER", "user", false },
+    { "NAME", "name", false },
+    { "PREFIX", "prefix", false },
+    { "CREATED", "created_at", false },
+    { "EXPIRES", "expires_at", false },
+    { "REVOKED", "revoked_at", false },
+    { "LAST_USED", "last_used_at", false },
+    { NULL, NULL, false },
+};
+
+static const struct column model_columns[] = {
+    { "ALIAS", "alias", false },
+    { "POOL", "pool", false },
+    { "UPSTREAM_MODEL", "upstream_model", false },
+    { "CREATED", "created_at", false },
+    { NULL, NULL, false },
+};
+
+/* The first column's header is the report's "by" (DAY, USER or MODEL). */
+static const struct column usage_columns[] = {
+    { NULL, "key", false },
+    { "REQUESTS", "requests", true },
+    { "PROMPT", "prompt_tokens", true },
+    { "COMPLETION", "completion_tokens", true },
+    { "TOTAL", "total_tokens", true },
+    { NULL, NULL, false },
+};
+
+#define USAGE_COLUMNS 5
+#define MAX_COLUMNS 16 /* of the fixed layouts above */
+
+static const char NOTE_NEW_KEY[] =
+    "Store this key now: it is shown only this once and cannot be retrieved again.";
+
+/* ---- grid ---------------------------------------------------------------- */
+
+void grid_init(struct grid *g, size_t ncols, const char *const *headers, const bool *right)
+{
+    *g = (struct grid){ .ncols = ncols, .headers = headers, .right = right };
+}
+
+char **grid_add_row(struct grid *g)
+{
+    if (g->failed)
+        return NULL;
+    if (g->nrows == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 8;
+        char **cells = realloc(g->cells, cap * g->ncols * sizeof *cells);
+
+        if (!cells) {
+            g->failed = true;
+            return NULL;
+        }
+        g->cells = cells;
+        g->cap = cap;
+    }
+    char **row = g->cells + g->nrows++ * g->ncols;
+    memset(row, 0, g->ncols * sizeof *row);
+    return row;
+}
+
+void grid_free(struct grid *g)
+{
+    for (size_t i = 0; i < g->nrows * g->ncols; i++)
+        free(g->cells[i]);
+    free(g->cells);
+    *g = (struct grid){ 0 };
+}
+
+static const char *cell(const struct grid *g, size_t row, size_t col)
+{
+    const char *s = g->cells[row * g->ncols + col];
+
+    return s ? s : "";
+}
+
+static void add_padded(struct sbuf *line, const char *s, size_t width, bool right)
+{
+    size_t pad = width - text_width(s);
+
+    if (right)
+        sbuf_addf(line, "%*s", (int)pad, "");
+    sbuf_add(line, s);
+    if (!right)
+        sbuf_addf(line, "%*s", (int)pad, "");
+}
+
+/* Pads every column, then drops trailing blanks (from empty or short last
+ * cells) so lines stay clean for diff and grep. */
+static bool write_table_row(FILE *out, const struct grid *g, const size_t *width,
+                            const char *(*get)(const struct grid *, size_t, size_t), size_t row)
+{
+    struct sbuf line = SBUF_INIT;
+    bool ok;
+
+    for (size_t c = 0; c < g->ncols; c++) {
+        if (c)
+            sbuf_add(&line, "  ");
+        add_padded(&line, get(g, row, c), width[c], g->right && g->right[c]);
+    }
+    while (line.len && line.data[line.len - 1] == ' ')
+        line.data[--line.len] = '\0';
+    fprintf(out, "%s\n", sbuf_str(&line));
+    ok = !line.failed;
+    sbuf_free(&line);
+    return ok;
+}
+
+static const char *header(const struct grid *g, size_t row, size_t col)
+{
+    (void)row;
+    return g->headers[col];
+}
+
+int grid_write_table(FILE *out, const struct grid *g)
+{
+    size_t *width = calloc(g->ncols ? g->ncols : 1, sizeof *width);
+
+    if (!width)
+        return -1;
+    for (size_t c = 0; c < g->ncols; c++) {
+        width[c] = text_width(g->headers[c]);
+        for (size_t r = 0; r < g->nrows; r++) {
+            size_t w = text_width(cell(g, r, c));
+
+            if (w > width[c])
+                width[c] = w;
+        }
+    }
+    bool ok = write_table_row(out, g, width, header, 0);
+    for (size_t r = 0; r < g->nrows; r++)
+        ok &= write_table_row(out, g, width, cell, r);
+    free(width);
+    return ok ? 0 : -1;
+}
+
+void csv_write_field(FILE *out, const char *s)
+{
+    if (!s[strcspn(s, ",\"\r\n")]) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void write_csv_row(FILE *out, const struct grid *g,
+                          const char *(*get)(const struct grid *, size_t, size_t), size_t row)
+{
+    for (size_t c = 0; c < g->ncols; c++) {
+        if (c)
+            fputc(',', out);
+        csv_write_field(out, get(g, row, c));
+    }
+    fputs("\r\n", out);
+}
+
+void grid_write_csv(FILE *out, const struct grid *g)
+{
+    write_csv_row(out, g, header, 0);
+    for (size_t r = 0; r < g->nrows; r++)
+        write_csv_row(out, g, cell, r);
+}
+
+/* ---- JSON values to cells ------------------------------------------------- */
+
+/* Text of a JSON value: tables show "-" for null and only printable text,
+ * csv keeps strings exactly and leaves null empty. NULL when out of memory. */
+static char *value_text(const json_t *v, enum ctl_format fmt)
+{
+    struct sbuf sb = SBUF_INIT;
+    char *dumped;
+
+    if (!v || json_is_null(v)) {
+        sbuf_add(&sb, fmt == FORMAT_TABLE ? "-" : "");
+    } else if (json_is_string(v) && fmt == FORMAT_TABLE) {
+        text_sanitize(&sb, json_string_value(v));
+    } else if (json_is_string(v)) {
+        sbuf_add(&sb, json_string_value(v));
+    } else if ((dumped = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT))) {
+        sbuf_add(&sb, dumped);
+        free(dumped);
+    } else {
+        sb.failed = true;
+    }
+    sbuf_addn(&sb, "", 0); /* "" must be an allocated string too */
+    if (sb.failed) {
+        sbuf_free(&sb);
+        return NULL;
+    }
+    return sb.data;
+}
+
+static bool fill_row(struct grid *g, const json_t *obj, const struct column *cols,
+                     enum ctl_format fmt)
+{
+    char **row = grid_add_row(g);
+
+    for (size_t c = 0; row && c < g->ncols; c++)
+        if (!(row[c] = value_text(json_object_get(obj, cols[c].field), fmt)))
+            g->failed = true;
+    return row && !g->failed;
+}
+
+static int out_of_memory(struct ctl_error *err)
+{
+    return ctl_fail(err, CTL_EXIT_API, "out of memory");
+}
+
+static int unexpected(const char *what, struct ctl_error *err)
+{
+    return ctl_fail(err, CTL_EXIT_API, "unexpected answer from tenantd: %s", what);
+}
+
+static int write_grid(FILE *out, enum ctl_format fmt, const struct grid *g,
+                      struct ctl_error *err)
+{
+    if (fmt == FORMAT_CSV)
+        grid_write_csv(out, g);
+    else if (grid_write_table(out, g) != 0)
+        return out_of_memory(err);
+    return 0;
+}
+
+/* ---- views ------------------------------------------------------------- */
+
+static size_t column_setup(const struct column *cols, enum ctl_format fmt, const char **headers,
+                           bool *right)
+{
+    size_t n = 0;
+
+    for (; cols[n].field && n < MAX_COLUMNS; n++) {
+        headers[n] = fmt == FORMAT_CSV ? cols[n].field : cols[n].header;
+        right[n] = cols[n].right;
+    }
+    return n;
+}
+
+static int write_list(FILE *out, enum ctl_format fmt, const json_t *doc,
+                      const struct column *cols, struct ctl_error *err)
+{
+    const json_t *data = json_object_get(doc, "data"), *item;
+    const char *headers[MAX_COLUMNS];
+    bool right[MAX_COLUMNS];
+    struct grid g;
+    size_t i;
+
+    if (!json_is_array(data))
+        return unexpected("no \"data\" list", err);
+    grid_init(&g, column_setup(cols, fmt, headers, right), headers, right);
+    json_array_foreach(data, i, item) {
+        if (!json_is_object(item)) {
+            grid_free(&g);
+            return unexpected("a \"data\" entry is not an object", err);
+        }
+        if (!fill_row(&g, item, cols, fmt)) {
+            grid_free(&g);
+            return out_of_memory(err);
+        }
+    }
+    int rc = write_grid(out, fmt, &g, err);
+    grid_free(&g);
+    return rc;
+}
+
+static int write_field_line(FILE *out, const char *name, const json_t *value,
+                            struct ctl_error *err)
+{
+    struct sbuf sb = SBUF_INIT;
+    char *text = value_text(value, FORMAT_TABLE);
+
+    text_sanitize(&sb, name);
+    if (!text || sb.failed) {
+        free(text);
+        sbuf_free(&sb);
+        return out_of_memory(err);
+    }
+    fprintf(out, "%s: %s\n", sbuf_str(&sb), text);
+    free(text);
+    sbuf_free(&sb);
+    return 0;
+}
+
+/* Table mode for one object: a "field: value" line each, skipping `skip`. */
+static int write_fields(FILE *out, const json_t *obj, const char *const *skip,
+                        struct ctl_error *err)
+{
+    const char *name;
+    const json_t *value;
+    int rc = 0;
+
+    json_object_foreach((json_t *)obj, name, value) {
+        bool skipped = false;
+
+        for (size_t i = 0; skip && skip[i]; i++)
+            skipped |= strcmp(name, skip[i]) == 0;
+        if (!skipped && (rc = write_field_line(out, name, value, err)))
+            return rc;
+    }
+    return rc;
+}
+
+static int write_object_csv(FILE *out, const json_t *obj, struct ctl_error *err)
+{
+    size_t n = json_object_size(obj), c = 0;
+    const char **headers = calloc(n ? n : 1, sizeof *headers);
+    const char *name;
+    const json_t *value;
+    struct grid g;
+    char **row;
+
+    if (!headers)
+        return out_of_memory(err);
+    grid_init(&g, n, headers, NULL);
+    row = grid_add_row(&g);
+    json_object_foreach((json_t *)obj, name, value) {
+        headers[c] = name;
+        if (row && !(row[c] = value_text(value, FORMAT_CSV)))
+            g.failed = true;
+        c++;
+    }
+    if (!g.failed)
+        grid_write_csv(out, &g);
+    int rc = g.failed ? out_of_memory(err) : 0;
+    grid_free(&g);
+    free(headers);
+    return rc;
+}
+
+static int write_object(FILE *out, enum ctl_format fmt, const json_t *doc, struct ctl_error *err)
+{
+    if (!json_is_object(doc))
+        return unexpected("not a JSON object", err);
+    if (fmt == FORMAT_CSV)
+        return write_object_csv(out, doc, err);
+    return write_fields(out, doc, NULL, err);
+}
+
+/* The secret comes first so it is easy to copy, then the key's other fields,
+ * then the reminder that it cannot be shown again. */
+static int write_new_key(FILE *out, const json_t *doc, struct ctl_error *err)
+{
+    static const char *const shown[] = { "key", "id", NULL };
+    int rc;
+
+    if (!json_is_object(doc) || !json_is_string(json_object_get(doc, "key")))
+        return unexpected("no \"key\" in the new key", err);
+    if ((rc = write_field_line(out, "key", json_object_get(doc, "key"), err)) ||
+        (rc = write_field_line(out, "id", json_object_get(doc, "id"), err)) ||
+        (rc = write_fields(out, doc, shown, err)))
+        return rc;
+    fprintf(out, "\n%s\n", NOTE_NEW_KEY);
+    return 0;
+}
+
+static int write_usage(FILE *out, enum ctl_format fmt, const json_t *doc, struct ctl_error *err)
+{
+    const json_t *rows = json_object_get(doc, "rows"), *row, *totals;
+    const char *by = json_string_value(json_object_get(doc, "by"));
+    const char *headers[MAX_COLUMNS];
+    bool right[MAX_COLUMNS];
+    struct sbuf first = SBUF_INIT;
+    struct grid g;
+    char **cells;
+    size_t i;
+    int rc = 0;
+
+    if (!json_is_array(rows))
+        return unexpected("no \"rows\" list in the usage report", err);
+    column_setup(usage_columns, fmt, headers, right);
+    text_sanitize(&first, by ? by : "key");
+    for (i = 0; fmt == FORMAT_TABLE && first.data && i < first.len; i++)
+        if (first.data[i] >= 'a' && first.data[i] <= 'z')
+            first.data[i] = (char)(first.data[i] - 'a' + 'A');
+    headers[0] = sbuf_str(&first);
+    grid_init(&g, USAGE_COLUMNS, headers, right);
+    json_array_foreach(rows, i, row)
+        if (!fill_row(&g, row, usage_columns, fmt))
+            break;
+    /* A TOTAL row helps people; in csv it would be double-counted by SUM(). */
+    totals = json_object_get(doc, "totals");
+    if (fmt == FORMAT_TABLE && json_is_object(totals) && fill_row(&g, totals, usage_columns, fmt)) {
+        cells = g.cells + (g.nrows - 1) * g.ncols;
+        free(cells[0]);
+        if (!(cells[0] = strdup("TOTAL")))
+            g.failed = true;
+    }
+    if (g.failed || first.failed)
+        rc = out_of_memory(err);
+    else
+        rc = write_grid(out, fmt, &g, err);
+    grid_free(&g);
+    sbuf_free(&first);
+    return rc;
+}
+
+static int write_json(FILE *out, const json_t *doc, struct ctl_error *err)
+{
+    if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_ENCODE_ANY) != 0)
+        return ctl_fail(err, CTL_EXIT_API, "cannot write the JSON output");
+    fputc('\n', out);
+    return 0;
+}
+
+int output_render(FILE *out, enum ctl_format fmt, enum ctl_view view, const json_t *doc,
+                  struct ctl_error *err)
+{
+    if (!doc)
+        return 0;
+    if (fmt == FORMAT_JSON)
+        return write_json(out, doc, err);
+    switch (view) {
+    case VIEW_TENANTS:
+        return write_list(out, fmt, doc, tenant_columns, err);
+    case VIEW_KEYS:
+        return write_list(out, fmt, doc, key_columns, err);
+    case VIEW_MODELS:
+        return write_list(out, fmt, doc, model_columns, err);
+    case VIEW_USAGE:
+        return write_usage(out, fmt, doc, err);
+    case VIEW_NEW_KEY:
+        if (fmt == FORMAT_TABLE)
+            return write_new_key(out, doc, err);
+        return write_object(out, fmt, doc, err);
+    case VIEW_NONE:
+    case VIEW_OBJECT:
+        break;
+    }
+    return write_object(out, fmt, doc, err);
+}

@@ -1,0 +1,23 @@
+/*
+ * Turns a parsed command line into the HTTP request the command's table row
+ * describes: path from the template, query and JSON body from the values
+ * marked DEST_QUERY / DEST_BODY.
+ */
+#ifndef LLMOINCTL_REQUEST_H
+#define LLMOINCTL_REQUEST_H
+
+#include <jansson.h>
+
+#include "commands.h"
+#include "sbuf.h"
+
+struct request {
+    const char *method;
+    struct sbuf path; /* with query string */
+    json_t *body;     /* NULL for GET; an object (maybe empty) otherwise */
+};
+
+int request_build(const struct ctl_invocation *inv, struct request *rq, struct ctl_error *err);
+void request_free(struct request *rq);
+
+#endif

@@ -1,0 +1,44 @@
+#!/bin/bash
+# Loads the script printed by `llmoinctl completion bash` and checks what it
+# offers at typical points of a command line. Usage: completion_test.sh LLMOINCTL
+set -u
+script=$("$1" completion bash) || { echo "llmoinctl completion bash failed"; exit 1; }
+eval "$script" || exit 1
+complete -p llmoinctl >/dev/null || { echo "no completion registered"; exit 1; }
+
+failed=0
+# expect "CANDIDATES" WORD... : the last word is the one being completed.
+expect() {
+    local want=$1
+    shift
+    COMP_WORDS=("$@")
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMPREPLY=()
+    _llmoinctl
+    if [[ "${COMPREPLY[*]}" != "$want" ]]; then
+        echo "FAIL: llmoinctl ${*:2}| -> '${COMPREPLY[*]}', expected '$want'"
+        failed=1
+    fi
+}
+
+expect "tenant key model usage health completion" llmoinctl ""
+expect "tenant" llmoinctl t
+expect "create list show suspend resume" llmoinctl tenant ""
+expect "show suspend" llmoinctl tenant s
+expect "create list revoke" llmoinctl --output json key ""
+expect "create list revoke" llmoinctl --socket /tmp/x.sock key ""
+expect "--name --socket --output --help --version" llmoinctl tenant create hamburg --
+expect "--user --name --socket --output --help --version" llmoinctl key create hamburg --user alice --
+expect "day user model" llmoinctl usage hamburg --by ""
+expect "model" llmoinctl usage hamburg --by m
+expect "day user model" llmoinctl usage hamburg --by = ""
+expect "--from" llmoinctl usage hamburg --by day --f
+expect "--by --from --to --socket --output --help --version" llmoinctl usage hamburg --
+expect "table json csv" llmoinctl --output ""
+expect "json" llmoinctl tenant list --output j
+expect "bash" llmoinctl completion ""
+expect "" llmoinctl completion bash ""
+expect "" llmoinctl tenant show ""
+expect "" llmoinctl bogus ""
+expect "" llmoinctl usage hamburg --from ""
+exit $failed

@@ -1,0 +1,316 @@
+/*
+ * Command line parsing and every local validation message, word for word:
+ * operators and scripts read these.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+
+static int parse(struct ctl_invocation *inv, struct ctl_error *err, const char *const *args)
+{
+    const char *argv[32] = { "llmoinctl" };
+    int argc = 1;
+
+    memset(err, 0, sizeof *err);
+    while (args[argc - 1])
+        argv[argc] = args[argc - 1], argc++;
+    return args_parse(argc, argv, inv, err);
+}
+
+#define PARSE(inv, err, ...) parse(inv, err, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Parsing the words must fail with exit code 2 and exactly `expected`. */
+#define EXPECT_USAGE(expected, ...)                                                 \
+    do {                                                                       \
+        struct ctl_invocation inv_;                                            \
+        struct ctl_error err_;                                                 \
+        assert_int_equal(PARSE(&inv_, &err_, __VA_ARGS__), CTL_EXIT_USAGE);    \
+        assert_int_equal(err_.code, CTL_EXIT_USAGE);                           \
+        assert_string_equal(err_.msg, expected);                               \
+    } while (0)
+
+static void parses_command_args_and_options(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    assert_int_equal(PARSE(&inv, &err, "tenant", "create", "hamburg", "--name", "Freie und Hansestadt Hamburg"), 0);
+    assert_string_equal(inv.cmd->words, "tenant create");
+    assert_int_equal(inv.nargs, 1);
+    assert_string_equal(inv.args[0], "hamburg");
+    assert_string_equal(inv_option(&inv, "--name"), "Freie und Hansestadt Hamburg");
+}
+
+static void globals_anywhere(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    assert_int_equal(PARSE(&inv, &err, "--output", "json", "tenant", "--socket", "/tmp/s", "list"), 0);
+    assert_string_equal(inv.cmd->words, "tenant list");
+    assert_string_equal(inv.globals[GLOBAL_OUTPUT], "json");
+    assert_string_equal(inv.globals[GLOBAL_SOCKET], "/tmp/s");
+    assert_int_equal(PARSE(&inv, &err, "tenant", "list", "--output=csv"), 0);
+    assert_string_equal(inv.globals[GLOBAL_OUTPUT], "csv");
+}
+
+static void equals_form_and_defaults(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    assert_int_equal(PARSE(&inv, &err, "usage", "hamburg", "--from=2026-11-01"), 0);
+    assert_string_equal(inv_option(&inv, "--from"), "2026-11-01");
+    assert_string_equal(inv_option(&inv, "--by"), "day");
+    assert_null(inv_option(&inv, "--to"));
+    assert_int_equal(PARSE(&inv, &err, "usage", "hamburg", "--by", "model", "--to", "2028-02-29"), 0);
+    assert_string_equal(inv_option(&inv, "--by"), "model");
+}
+
+static void double_dash_ends_options(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    /* After "--" a dash-leading word is an argument (and here a bad slug). */
+    EXPECT_USAGE("tenant show: invalid SLUG '--x': must match ^[a-z][a-z0-9-]{1,31}$ "
+                 "(a lowercase letter, then 1-31 lowercase letters, digits or '-')",
+                 "tenant", "show", "--", "--x");
+    assert_int_equal(PARSE(&inv, &err, "tenant", "show", "--", "hamburg"), 0);
+}
+
+static void help_wins_over_other_errors(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    assert_int_equal(PARSE(&inv, &err, "tenant", "create", "--help"), 0);
+    assert_non_null(inv.globals[GLOBAL_HELP]);
+    assert_string_equal(inv.cmd->words, "tenant create");
+    assert_int_equal(PARSE(&inv, &err, "tenant", "create", "--bogus", "-h"), 0);
+    assert_string_equal(inv.cmd->words, "tenant create");
+    assert_int_equal(PARSE(&inv, &err, "key", "--help"), 0);
+    assert_null(inv.cmd);
+    assert_string_equal(inv.words, "key");
+    assert_int_equal(PARSE(&inv, &err, "--help"), 0);
+    assert_null(inv.cmd);
+    assert_string_equal(inv.words, "");
+    EXPECT_USAGE("unknown command 'bogus'; see llmoinctl --help", "bogus", "--help");
+}
+
+static void version(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    assert_int_equal(PARSE(&inv, &err, "--version"), 0);
+    assert_non_null(inv.globals[GLOBAL_VERSION]);
+}
+
+static void command_errors(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("unknown command 'x'; see llmoinctl --help", "x");
+    EXPECT_USAGE("unknown command 'tenant bogus'; see llmoinctl --help", "tenant", "bogus");
+    EXPECT_USAGE("missing command; see llmoinctl --help", "--output", "json");
+    EXPECT_USAGE("'tenant' needs a subcommand (create, list, show, suspend, resume); "
+                 "see llmoinctl tenant --help", "tenant");
+    EXPECT_USAGE("'key' needs a subcommand (create, list, revoke); see llmoinctl key --help", "key");
+}
+
+static void argument_count_errors(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("tenant create: missing argument SLUG; usage: llmoinctl tenant create SLUG "
+                 "--name NAME", "tenant", "create", "--name", "X");
+    EXPECT_USAGE("tenant list: unexpected argument 'extra'; usage: llmoinctl tenant list",
+                 "tenant", "list", "extra");
+    EXPECT_USAGE("usage: missing argument TENANT; usage: llmoinctl usage TENANT "
+                 "[--by day|user|model] [--from YYYY-MM-DD] [--to YYYY-MM-DD]", "usage");
+    EXPECT_USAGE("key revoke: unexpected argument 'key_2'; usage: llmoinctl key revoke KEYID",
+                 "key", "revoke", "key_1", "key_2");
+    EXPECT_USAGE("completion: missing argument SHELL; usage: llmoinctl completion SHELL",
+                 "completion");
+}
+
+static void option_errors(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("unknown option '--bogus'; see llmoinctl --help", "--bogus", "health");
+    EXPECT_USAGE("unknown option '-x'; see llmoinctl --help", "-x");
+    EXPECT_USAGE("tenant list: unknown option '--nmae'; see llmoinctl tenant list --help",
+                 "tenant", "list", "--nmae");
+    EXPECT_USAGE("tenant list: unknown option '--name'; see llmoinctl tenant list --help",
+                 "tenant", "list", "--name=x");
+    EXPECT_USAGE("option '--name' must come after the command words; see llmoinctl --help",
+                 "--name", "X", "tenant", "create", "hamburg");
+    EXPECT_USAGE("tenant create: missing option --name; usage: llmoinctl tenant create SLUG "
+                 "--name NAME", "tenant", "create", "hamburg");
+    EXPECT_USAGE("key create: missing option --user; usage: llmoinctl key create TENANT "
+                 "--user USER [--name LABEL]", "key", "create", "hamburg", "--name", "CI");
+    EXPECT_USAGE("tenant create: option --name needs a value", "tenant", "create", "hamburg",
+                 "--name");
+    EXPECT_USAGE("tenant create: option --name needs a value", "tenant", "create", "hamburg",
+                 "--name", "--output", "json");
+    EXPECT_USAGE("option --socket needs a value", "--socket");
+    EXPECT_USAGE("tenant list: option --output given more than once", "tenant", "list",
+                 "--output", "json", "--output", "csv");
+    EXPECT_USAGE("option --version takes no value", "--version=1");
+}
+
+static void value_errors(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("tenant list: invalid --output 'xml'; expected table, json or csv", "tenant",
+                 "list", "--output", "xml");
+    EXPECT_USAGE("tenant create: invalid --name: must not be empty", "tenant", "create",
+                 "hamburg", "--name=");
+    EXPECT_USAGE("key create: invalid --user: must not be empty", "key", "create", "hamburg",
+                 "--user", "");
+    EXPECT_USAGE("tenant list: invalid --socket: must not be empty", "tenant", "list",
+                 "--socket=");
+    EXPECT_USAGE("completion: invalid SHELL 'zsh'; expected bash", "completion", "zsh");
+}
+
+static void slug_errors(void **state)
+{
+#define SLUG_MSG(cmd, label, value)                                                     \
+    cmd ": invalid " label " '" value "': must match ^[a-z][a-z0-9-]{1,31}$ (a lowercase " \
+        "letter, then 1-31 lowercase letters, digits or '-')"
+    (void)state;
+    EXPECT_USAGE(SLUG_MSG("tenant create", "SLUG", "Hamburg"), "tenant", "create", "Hamburg",
+                 "--name", "X");
+    EXPECT_USAGE(SLUG_MSG("tenant show", "SLUG", "h"), "tenant", "show", "h");
+    EXPECT_USAGE(SLUG_MSG("tenant show", "SLUG", "1hamburg"), "tenant", "show", "1hamburg");
+    EXPECT_USAGE(SLUG_MSG("tenant show", "SLUG", "ham_burg"), "tenant", "show", "ham_burg");
+    EXPECT_USAGE(SLUG_MSG("tenant show", "SLUG", "ham/../x"), "tenant", "show", "ham/../x");
+    EXPECT_USAGE(SLUG_MSG("tenant show", "SLUG", "bremen-senatorin-fuer-finanzen-x1"), "tenant",
+                 "show", "bremen-senatorin-fuer-finanzen-x1");
+    EXPECT_USAGE(SLUG_MSG("key list", "TENANT", "Sachsen-Anhalt"), "key", "list",
+                 "Sachsen-Anhalt");
+    EXPECT_USAGE(SLUG_MSG("usage", "TENANT", "m\xc3\xbcnchen"), "usage", "m\xc3\xbcnchen");
+#undef SLUG_MSG
+}
+
+static void slug_accepts_rule(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    assert_int_equal(PARSE(&inv, &err, "tenant", "show", "hb"), 0);
+    assert_int_equal(PARSE(&inv, &err, "tenant", "show", "sachsen-anhalt"), 0);
+    assert_int_equal(PARSE(&inv, &err, "tenant", "show", "bremen-senatorin-fuer-finanzen-1"), 0);
+}
+
+static void date_errors(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("usage: invalid --from '2026-1-5': expected a date as YYYY-MM-DD", "usage",
+                 "hamburg", "--from", "2026-1-5");
+    EXPECT_USAGE("usage: invalid --to '29.11.2026': expected a date as YYYY-MM-DD", "usage",
+                 "hamburg", "--to", "29.11.2026");
+    EXPECT_USAGE("usage: invalid --from '2026-11-01T00:00': expected a date as YYYY-MM-DD",
+                 "usage", "hamburg", "--from", "2026-11-01T00:00");
+    EXPECT_USAGE("usage: invalid --from '2026-13-01': there is no month 13", "usage", "hamburg",
+                 "--from", "2026-13-01");
+    EXPECT_USAGE("usage: invalid --from '2026-00-10': there is no month 00", "usage", "hamburg",
+                 "--from", "2026-00-10");
+    EXPECT_USAGE("usage: invalid --to '2026-02-29': day 29 does not exist in 2026-02 (it has 28 "
+                 "days)", "usage", "hamburg", "--to", "2026-02-29");
+    EXPECT_USAGE("usage: invalid --to '2026-11-31': day 31 does not exist in 2026-11 (it has 30 "
+                 "days)", "usage", "hamburg", "--to", "2026-11-31");
+    EXPECT_USAGE("usage: invalid --from '2026-11-00': day 00 does not exist in 2026-11 (it has "
+                 "30 days)", "usage", "hamburg", "--from", "2026-11-00");
+    EXPECT_USAGE("usage: invalid --from '2100-02-29': day 29 does not exist in 2100-02 (it has "
+                 "28 days)", "usage", "hamburg", "--from", "2100-02-29");
+    EXPECT_USAGE("usage: --from 2026-11-30 is after --to 2026-11-01", "usage", "hamburg",
+                 "--from", "2026-11-30", "--to", "2026-11-01");
+}
+
+static void date_accepts_leap_days(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    assert_int_equal(PARSE(&inv, &err, "usage", "hamburg", "--from", "2028-02-29"), 0);
+    assert_int_equal(PARSE(&inv, &err, "usage", "hamburg", "--from", "2000-02-29"), 0);
+    assert_int_equal(PARSE(&inv, &err, "usage", "hamburg", "--from", "2026-11-29", "--to",
+                           "2026-11-29"), 0);
+}
+
+static void by_errors(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("usage: invalid --by 'week'; expected day, user or model", "usage", "hamburg",
+                 "--by", "week");
+    EXPECT_USAGE("usage: invalid --by 'Day'; expected day, user or model", "usage", "hamburg",
+                 "--by=Day");
+}
+
+static void key_id_errors(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("key revoke: KEYID looks like a secret API key (lmk_...), not a key id; use the "
+                 "id (key_...) shown by 'llmoinctl key list'", "key", "revoke", "lmk_AbCdSECRET");
+    EXPECT_USAGE("key revoke: invalid KEYID '../../tenants/x': expected a key id like "
+                 "key_0123456789abcdef (letters, digits, '_' and '-', at most 64)", "key",
+                 "revoke", "../../tenants/x");
+    EXPECT_USAGE("key revoke: invalid KEYID '..': expected a key id like key_0123456789abcdef "
+                 "(letters, digits, '_' and '-', at most 64)", "key", "revoke", "..");
+    EXPECT_USAGE("key revoke: invalid KEYID '': expected a key id like key_0123456789abcdef "
+                 "(letters, digits, '_' and '-', at most 64)", "key", "revoke", "");
+}
+
+static void socket_path_too_long(void **state)
+{
+    char path[120];
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    memset(path, 'a', sizeof path - 1);
+    path[0] = '/';
+    path[sizeof path - 1] = '\0';
+    assert_int_equal(PARSE(&inv, &err, "--socket", path, "health"), CTL_EXIT_USAGE);
+    assert_string_equal(err.msg, "health: invalid --socket: the path is 119 bytes long; unix "
+                                 "sockets allow at most 107");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(parses_command_args_and_options),
+        cmocka_unit_test(globals_anywhere),
+        cmocka_unit_test(equals_form_and_defaults),
+        cmocka_unit_test(double_dash_ends_options),
+        cmocka_unit_test(help_wins_over_other_errors),
+        cmocka_unit_test(version),
+        cmocka_unit_test(command_errors),
+        cmocka_unit_test(argument_count_errors),
+        cmocka_unit_test(option_errors),
+        cmocka_unit_test(value_errors),
+        cmocka_unit_test(slug_errors),
+        cmocka_unit_test(slug_accepts_rule),
+        cmocka_unit_test(date_errors),
+        cmocka_unit_test(date_accepts_leap_days),
+        cmocka_unit_test(by_errors),
+        cmocka_unit_test(key_id_errors),
+        cmocka_unit_test(socket_path_too_long),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

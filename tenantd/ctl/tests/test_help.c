@@ -1,0 +1,320 @@
+/*
+ * Everything derived from the command table: --help lists every command, the
+ * completion script knows every word and option, the markdown has every
+ * section; and the table itself is consistent (examples parse, paths and
+ * arguments match), which is what keeps all of them truthful.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "completion.h"
+#include "help.h"
+#include "markdown.h"
+
+static char *capture(void (*print)(FILE *, const void *), const void *arg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    print(out, arg);
+    fclose(out);
+    return text;
+}
+
+static void print_global(FILE *out, const void *arg)
+{
+    (void)arg;
+    help_print_global(out);
+}
+
+static void print_command(FILE *out, const void *arg)
+{
+    help_print_command(out, arg);
+}
+
+static void print_group(FILE *out, const void *arg)
+{
+    help_print_group(out, arg);
+}
+
+static void print_completion(FILE *out, const void *arg)
+{
+    struct ctl_error err;
+
+    (void)arg;
+    assert_int_equal(completion_bash(out, &err), 0);
+}
+
+static void print_markdown(FILE *out, const void *arg)
+{
+    struct ctl_error err;
+
+    (void)arg;
+    if (markdown_write(out, &err) != 0)
+        fail_msg("markdown: %s", err.msg);
+}
+
+static void assert_contains(const char *text, const char *needle)
+{
+    if (!strstr(text, needle))
+        fail_msg("missing '%s'", needle);
+}
+
+static void global_help_lists_every_visible_command(void **state)
+{
+    char *text = capture(print_global, NULL);
+    (void)state;
+
+    for (const struct ctl_command *c = ctl_commands; c->words; c++) {
+        struct sbuf line = SBUF_INIT;
+
+        help_synopsis(&line, c, false);
+        if (c->hidden) {
+            assert_null(strstr(text, c->words));
+        } else {
+            /* "  tenant create SLUG --name NAME  Create a tenant" */
+            assert_contains(text, sbuf_str(&line) + strlen("llmoinctl "));
+            assert_contains(text, c->summary);
+        }
+        sbuf_free(&line);
+    }
+    for (size_t k = 0; k < CTL_GLOBAL_COUNT; k++)
+        assert_contains(text, ctl_globals[k].name);
+    for (const struct ctl_exit_doc *e = ctl_exit_codes; e->meaning; e++)
+        assert_contains(text, e->meaning);
+    free(text);
+}
+
+static void command_help_shows_every_parameter(void **state)
+{
+    (void)state;
+    for (const struct ctl_command *c = ctl_commands; c->words; c++) {
+        char *text = capture(print_command, c);
+        struct sbuf syn = SBUF_INIT;
+
+        help_synopsis(&syn, c, true);
+        assert_contains(text, sbuf_str(&syn));
+        for (size_t k = 0; k < command_nargs(c); k++)
+            assert_contains(text, c->args[k].help);
+        for (size_t k = 0; k < command_nopts(c); k++)
+            assert_contains(text, c->options[k].help);
+        if (c->method)
+            assert_contains(text, c->path);
+        sbuf_free(&syn);
+        free(text);
+    }
+}
+
+static void group_help(void **state)
+{
+    char *text = capture(print_group, "key");
+    (void)state;
+
+    assert_contains(text, "key create TENANT --user USER");
+    assert_contains(text, "key list TENANT");
+    assert_contains(text, "key revoke KEYID");
+    assert_null(strstr(text, "tenant list"));
+    free(text);
+}
+
+static void synopsis_forms(void **state)
+{
+    struct sbuf sb = SBUF_INIT;
+    (void)state;
+
+    help_synopsis(&sb, command_find("usage"), true);
+    assert_string_equal(sbuf_str(&sb), "llmoinctl usage TENANT [--by day|user|model] "
+                                       "[--from YYYY-MM-DD] [--to YYYY-MM-DD]");
+    sbuf_reset(&sb);
+    help_synopsis(&sb, command_find("key create"), false);
+    assert_string_equal(sbuf_str(&sb), "llmoinctl key create TENANT --user USER");
+    sbuf_reset(&sb);
+    help_request(&sb, command_find("key create"));
+    assert_string_equal(sbuf_str(&sb),
+                        "POST /admin/v1/tenants/{TENANT}/keys, body {\"user\":USER,\"name\":LABEL}");
+    sbuf_reset(&sb);
+    help_request(&sb, command_find("usage"));
+    assert_string_equal(sbuf_str(&sb), "GET /admin/v1/tenants/{TENANT}/usage"
+                                       "?by=day|user|model&from=YYYY-MM-DD&to=YYYY-MM-DD");
+    sbuf_free(&sb);
+}
+
+static void shell_quoting(void **state)
+{
+    struct sbuf sb = SBUF_INIT;
+    (void)state;
+
+    help_shell_quote(&sb, "hamburg");
+    sbuf_add(&sb, " ");
+    help_shell_quote(&sb, "Freie und Hansestadt Hamburg");
+    sbuf_add(&sb, " ");
+    help_shell_quote(&sb, "it's");
+    sbuf_add(&sb, " ");
+    help_shell_quote(&sb, "");
+    assert_string_equal(sbuf_str(&sb), "hamburg 'Freie und Hansestadt Hamburg' 'it'\\''s' ''");
+    sbuf_free(&sb);
+}
+
+static void completion_knows_every_word_and_option(void **state)
+{
+    char *text = capture(print_completion, NULL);
+    (void)state;
+
+    assert_contains(text, "complete -F _llmoinctl llmoinctl\n");
+    for (const struct ctl_command *c = ctl_commands; c->words; c++) {
+        char word[64];
+
+        for (const char *w = c->words; *w; w += strcspn(w, " "), w += *w == ' ') {
+            snprintf(word, sizeof word, "%.*s", (int)strcspn(w, " "), w);
+            if (c->hidden)
+                assert_null(strstr(text, word));
+            else
+                assert_contains(text, word);
+        }
+        for (size_t k = 0; !c->hidden && k < command_nopts(c); k++)
+            assert_contains(text, c->options[k].name);
+    }
+    for (size_t k = 0; k < CTL_GLOBAL_COUNT; k++)
+        assert_contains(text, ctl_globals[k].name);
+    assert_contains(text, "day user model");
+    assert_contains(text, "table json csv");
+    free(text);
+}
+
+static void markdown_has_every_section(void **state)
+{
+    char *text = capture(print_markdown, NULL);
+    char heading[80];
+    (void)state;
+
+    for (const struct ctl_command *c = ctl_commands; c->words; c++) {
+        snprintf(heading, sizeof heading, "\n### %s\n", c->words);
+        if (c->hidden)
+            assert_null(strstr(text, heading));
+        else
+            assert_contains(text, heading);
+    }
+    assert_contains(text, "## Exit codes");
+    /* '|' inside table cells must be escaped, even in code spans. */
+    assert_contains(text, "`--by day\\|user\\|model`");
+    free(text);
+}
+
+static int parse_example(const struct ctl_command *c, struct ctl_invocation *inv,
+                         struct ctl_error *err)
+{
+    const char *argv[CTL_MAX_EXAMPLE + 1] = { "llmoinctl" };
+    int argc = 1;
+
+    for (size_t i = 0; i < CTL_MAX_EXAMPLE && c->example[i]; i++)
+        argv[argc++] = c->example[i];
+    return args_parse(argc, argv, inv, err);
+}
+
+static void table_examples_parse_and_render(void **state)
+{
+    (void)state;
+    for (const struct ctl_command *c = ctl_commands; c->words; c++) {
+        struct ctl_invocation inv;
+        struct ctl_error err = { 0 };
+
+        if (parse_example(c, &inv, &err) != 0)
+            fail_msg("example of '%s' does not parse: %s", c->words, err.msg);
+        assert_ptr_equal(inv.cmd, c);
+        if (c->method)
+            assert_non_null(c->example_response);
+        if (c->example_response) {
+            json_t *doc = json_loads(c->example_response, 0, NULL);
+
+            if (!doc)
+                fail_msg("example_response of '%s' is not JSON", c->words);
+            json_decref(doc);
+        }
+    }
+}
+
+static bool path_has(const char *path, const char *name)
+{
+    char placeholder[40];
+
+    snprintf(placeholder, sizeof placeholder, "{%s}", name);
+    return strstr(path, placeholder) != NULL;
+}
+
+static void check_param(const struct ctl_command *c, const struct ctl_param *p, bool positional)
+{
+    assert_non_null(p->help);
+    if (positional) {
+        assert_true(p->name[0] >= 'A' && p->name[0] <= 'Z');
+        assert_int_equal(p->dest == DEST_PATH, c->path && path_has(c->path, p->name));
+        assert_false(p->required); /* meaningless for positionals */
+    } else {
+        assert_true(strncmp(p->name, "--", 2) == 0);
+        assert_true(p->metavar || p->kind == KIND_CHOICE || p->kind == KIND_FLAG);
+        assert_int_not_equal(p->dest, DEST_PATH);
+    }
+    assert_int_equal(p->kind == KIND_CHOICE, p->choices != NULL);
+    if (p->dest == DEST_BODY || p->dest == DEST_QUERY)
+        assert_non_null(p->field);
+    if (p->dest != DEST_NONE)
+        assert_non_null(c->method);
+    if (p->dest == DEST_BODY)
+        assert_string_not_equal(c->method, "GET");
+    if (p->def) {
+        struct ctl_error err;
+
+        assert_int_equal(args_check_value(p, p->def, &err), 0);
+    }
+}
+
+static void table_is_consistent(void **state)
+{
+    (void)state;
+    for (const struct ctl_command *c = ctl_commands; c->words; c++) {
+        assert_non_null(c->handler);
+        assert_non_null(c->summary);
+        assert_true(strlen(c->words) < sizeof(((struct ctl_invocation *)0)->words));
+        assert_int_equal(c->method != NULL, c->path != NULL);
+        assert_int_equal(c->method != NULL, c->view != VIEW_NONE);
+        for (size_t k = 0; k < command_nargs(c); k++)
+            check_param(c, &c->args[k], true);
+        for (size_t k = 0; k < command_nopts(c); k++)
+            check_param(c, &c->options[k], false);
+        /* No command is a prefix of another: the parser stops at the first match. */
+        for (const struct ctl_command *d = ctl_commands; d->words; d++) {
+            size_t n = strlen(c->words);
+
+            if (c != d && strncmp(d->words, c->words, n) == 0 && d->words[n] == ' ')
+                fail_msg("'%s' is a prefix of '%s'", c->words, d->words);
+            if (c != d)
+                assert_string_not_equal(c->words, d->words);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(global_help_lists_every_visible_command),
+        cmocka_unit_test(command_help_shows_every_parameter),
+        cmocka_unit_test(group_help),
+        cmocka_unit_test(synopsis_forms),
+        cmocka_unit_test(shell_quoting),
+        cmocka_unit_test(completion_knows_every_word_and_option),
+        cmocka_unit_test(markdown_has_every_section),
+        cmocka_unit_test(table_examples_parse_and_render),
+        cmocka_unit_test(table_is_consistent),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

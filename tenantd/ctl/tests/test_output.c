@@ -1,0 +1,342 @@
+/*
+ * Rendering: table alignment with UTF-8 names, csv quoting, nulls, each view,
+ * and what happens with documents of the wrong shape.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "text.h"
+
+#define BREMEN "Bremen \xe2\x80\x93 Senatorin f\xc3\xbcr Finanzen" /* "Bremen – Senatorin für Finanzen" */
+
+#define TENANTS                                                                                 \
+    "{\"data\":["                                                                               \
+    "{\"slug\":\"bremen-finanzen\",\"name\":\"" BREMEN "\",\"status\":\"suspended\","         \
+    "\"created_at\":\"2026-11-29T22:20:00Z\"},"                                               \
+    "{\"slug\":\"hamburg\",\"name\":\"Freie und Hansestadt Hamburg\",\"status\":\"active\","   \
+    "\"created_at\":\"2026-11-29T22:00:00Z\"},"                                               \
+    "{\"slug\":\"sachsen-anhalt\",\"name\":\"Sachsen-Anhalt\",\"status\":\"active\","          \
+    "\"created_at\":null}]}"
+
+/* Renders json in fmt/view; returns the output (caller frees) and the rc. */
+static char *render(const char *json, enum ctl_format fmt, enum ctl_view view, int *rc,
+                    struct ctl_error *err)
+{
+    json_error_t jerr;
+    json_t *doc = json ? json_loads(json, 0, &jerr) : NULL;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    if (json && !doc)
+        fail_msg("bad test JSON: %s", jerr.text);
+    memset(err, 0, sizeof *err);
+    *rc = output_render(out, fmt, view, doc, err);
+    fclose(out);
+    json_decref(doc);
+    return text;
+}
+
+static void expect_render(const char *json, enum ctl_format fmt, enum ctl_view view,
+                          const char *expected)
+{
+    struct ctl_error err;
+    int rc;
+    char *text = render(json, fmt, view, &rc, &err);
+
+    assert_int_equal(rc, 0);
+    assert_string_equal(text, expected);
+    free(text);
+}
+
+static void expect_render_error(const char *json, enum ctl_format fmt, enum ctl_view view,
+                                const char *msg)
+{
+    struct ctl_error err;
+    int rc;
+    char *text = render(json, fmt, view, &rc, &err);
+
+    assert_int_equal(rc, CTL_EXIT_API);
+    assert_string_equal(err.msg, msg);
+    free(text);
+}
+
+static void width_counts_columns_not_bytes(void **state)
+{
+    (void)state;
+    assert_int_equal(text_width(""), 0);
+    assert_int_equal(text_width("Sachsen-Anhalt"), 14);
+    assert_int_equal(text_width(BREMEN), 31);
+    assert_int_equal(strlen(BREMEN), 34);
+    assert_int_equal(text_width("u\xcc\x88"), 1);                  /* u + combining diaeresis */
+    assert_int_equal(text_width("\xe6\x9d\xb1\xe4\xba\xac"), 4);    /* two CJK ideographs */
+    assert_int_equal(text_width("a\xff" "b"), 3);                    /* invalid byte */
+    assert_int_equal(text_width("\xc3"), 1);                         /* truncated sequence */
+}
+
+static void sanitize_replaces_controls(void **state)
+{
+    struct sbuf sb = SBUF_INIT;
+    (void)state;
+
+    text_sanitize(&sb, "a\x1b[31mb\tc\xc2\x9b" "d\xff" "e\x7f" BREMEN);
+    assert_string_equal(sbuf_str(&sb), "a?[31mb?c?d?e?" BREMEN);
+    sbuf_free(&sb);
+}
+
+static char *grid_text(const struct grid *g, bool csv)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    if (csv)
+        grid_write_csv(out, g);
+    else
+        assert_int_equal(grid_write_table(out, g), 0);
+    fclose(out);
+    return text;
+}
+
+static void table_aligns_utf8_and_right_columns(void **state)
+{
+    static const char *const headers[] = { "NAME", "N", "LAST" };
+    static const bool right[] = { false, true, false };
+    struct grid g;
+    char **row, *text;
+    (void)state;
+
+    grid_init(&g, 3, headers, right);
+    row = grid_add_row(&g);
+    row[0] = strdup(BREMEN);
+    row[1] = strdup("7");
+    row[2] = strdup("x");
+    row = grid_add_row(&g);
+    row[0] = strdup("Hamburg");
+    row[1] = strdup("1234");
+    /* row[2] stays NULL: an empty cell */
+    text = grid_text(&g, false);
+    assert_string_equal(text, "NAME                                N  LAST\n"
+                              BREMEN "     7  x\n"
+                              "Hamburg                          1234\n");
+    free(text);
+    grid_free(&g);
+}
+
+static void csv_quotes_only_when_needed(void **state)
+{
+    static const char *const headers[] = { "a", "b,c", "d" };
+    struct grid g;
+    char **row, *text;
+    (void)state;
+
+    grid_init(&g, 3, headers, NULL);
+    row = grid_add_row(&g);
+    row[0] = strdup("plain " BREMEN);
+    row[1] = strdup("say \"hi\"");
+    row[2] = strdup("line\nbreak");
+    row = grid_add_row(&g);
+    row[0] = strdup("cr\rx");
+    row[1] = strdup("");
+    row[2] = strdup("1,5");
+    text = grid_text(&g, true);
+    assert_string_equal(text, "a,\"b,c\",d\r\n"
+                              "plain " BREMEN ",\"say \"\"hi\"\"\",\"line\nbreak\"\r\n"
+                              "\"cr\rx\",,\"1,5\"\r\n");
+    free(text);
+    grid_free(&g);
+}
+
+static void tenants_table(void **state)
+{
+    (void)state;
+    expect_render(TENANTS, FORMAT_TABLE, VIEW_TENANTS,
+                  "SLUG             NAME                             STATUS     CREATED\n"
+                  "bremen-finanzen  " BREMEN "  suspended  2026-11-29T22:20:00Z\n"
+                  "hamburg          Freie und Hansestadt Hamburg     active     2026-11-29T22:00:00Z\n"
+                  "sachsen-anhalt   Sachsen-Anhalt                   active     -\n");
+}
+
+static void tenants_csv(void **state)
+{
+    (void)state;
+    expect_render(TENANTS, FORMAT_CSV, VIEW_TENANTS,
+                  "slug,name,status,created_at\r\n"
+                  "bremen-finanzen," BREMEN ",suspended,2026-11-29T22:20:00Z\r\n"
+                  "hamburg,Freie und Hansestadt Hamburg,active,2026-11-29T22:00:00Z\r\n"
+                  "sachsen-anhalt,Sachsen-Anhalt,active,\r\n");
+}
+
+static void empty_list_prints_header(void **state)
+{
+    (void)state;
+    expect_render("{\"data\":[]}", FORMAT_TABLE, VIEW_TENANTS, "SLUG  NAME  STATUS  CREATED\n");
+    expect_render("{\"data\":[]}", FORMAT_CSV, VIEW_TENANTS, "slug,name,status,created_at\r\n");
+}
+
+static void names_are_sanitized_in_tables_only(void **state)
+{
+    static const char doc[] = "{\"data\":[{\"slug\":\"x\",\"name\":\"evil\\u001b]0;title\\u0007\\nname, \\\"q\\\"\"}]}";
+    (void)state;
+
+    expect_render(doc, FORMAT_TABLE, VIEW_TENANTS,
+                  "SLUG  NAME                      STATUS  CREATED\n"
+                  "x     evil?]0;title??name, \"q\"  -       -\n");
+    expect_render(doc, FORMAT_CSV, VIEW_TENANTS,
+                  "slug,name,status,created_at\r\n"
+                  "x,\"evil\x1b]0;title\x07\nname, \"\"q\"\"\",,\r\n");
+}
+
+#define KEYS                                                                                     \
+    "{\"data\":[{\"id\":\"key_0123456789abcdef\",\"tenant\":\"hamburg\",\"user\":\"alice\","     \
+    "\"name\":\"Fachverfahren X\",\"prefix\":\"lmk_AbCd\",\"created_at\":\"2026-11-29T22:05:00Z\"," \
+    "\"expires_at\":null,\"revoked_at\":null,\"last_used_at\":\"2026-11-29T23:00:00Z\"},"         \
+    "{\"id\":\"key_fedcba9876543210\",\"tenant\":\"hamburg\",\"user\":\"bob\",\"name\":null,"    \
+    "\"prefix\":\"lmk_XyZ0\",\"created_at\":\"2026-11-29T22:05:00Z\",\"expires_at\":null,"       \
+    "\"revoked_at\":\"2026-11-29T23:30:00Z\",\"last_used_at\":null}]}"
+
+static void keys_table(void **state)
+{
+    (void)state;
+    expect_render(KEYS, FORMAT_TABLE, VIEW_KEYS,
+                  "ID                    USER   NAME             PREFIX    CREATED               EXPIRES  REVOKED               LAST_USED\n"
+                  "key_0123456789abcdef  alice  Fachverfahren X  lmk_AbCd  2026-11-29T22:05:00Z  -        -                     2026-11-29T23:00:00Z\n"
+                  "key_fedcba9876543210  bob    -                lmk_XyZ0  2026-11-29T22:05:00Z  -        2026-11-29T23:30:00Z  -\n");
+}
+
+static void keys_csv(void **state)
+{
+    (void)state;
+    expect_render(KEYS, FORMAT_CSV, VIEW_KEYS,
+                  "id,user,name,prefix,created_at,expires_at,revoked_at,last_used_at\r\n"
+                  "key_0123456789abcdef,alice,Fachverfahren X,lmk_AbCd,2026-11-29T22:05:00Z,,,2026-11-29T23:00:00Z\r\n"
+                  "key_fedcba9876543210,bob,,lmk_XyZ0,2026-11-29T22:05:00Z,,2026-11-29T23:30:00Z,\r\n");
+}
+
+#define USAGE_BY_USER                                                                          \
+    "{\"tenant\":\"hamburg\",\"by\":\"user\",\"from\":\"2026-11-01\",\"to\":\"2026-11-29\","   \
+    "\"rows\":[{\"key\":\"alice\",\"requests\":1200,\"prompt_tokens\":480000,"                 \
+    "\"completion_tokens\":96000,\"total_tokens\":576000},"                                    \
+    "{\"key\":\"b\\u00f6rge, j\",\"requests\":3,\"prompt_tokens\":30,\"completion_tokens\":120," \
+    "\"total_tokens\":150}],"                                                                   \
+    "\"totals\":{\"requests\":1203,\"prompt_tokens\":480030,\"completion_tokens\":96120,"      \
+    "\"total_tokens\":576150}}"
+
+static void usage_table_has_total_row(void **state)
+{
+    (void)state;
+    expect_render(USAGE_BY_USER, FORMAT_TABLE, VIEW_USAGE,
+                  "USER      REQUESTS  PROMPT  COMPLETION   TOTAL\n"
+                  "alice         1200  480000       96000  576000\n"
+                  "b\xc3\xb6rge, j         3      30         120     150\n"
+                  "TOTAL         1203  480030       96120  576150\n");
+}
+
+static void usage_csv_has_no_total_row(void **state)
+{
+    (void)state;
+    expect_render(USAGE_BY_USER, FORMAT_CSV, VIEW_USAGE,
+                  "user,requests,prompt_tokens,completion_tokens,total_tokens\r\n"
+                  "alice,1200,480000,96000,576000\r\n"
+                  "\"b\xc3\xb6rge, j\",3,30,120,150\r\n");
+}
+
+static void usage_empty(void **state)
+{
+    (void)state;
+    expect_render("{\"by\":\"day\",\"rows\":[],\"totals\":{\"requests\":0,\"prompt_tokens\":0,"
+                  "\"completion_tokens\":0,\"total_tokens\":0}}",
+                  FORMAT_TABLE, VIEW_USAGE,
+                  "DAY    REQUESTS  PROMPT  COMPLETION  TOTAL\n"
+                  "TOTAL         0       0           0      0\n");
+}
+
+static void object_as_field_lines(void **state)
+{
+    (void)state;
+    expect_render("{\"status\":\"ok\",\"database\":\"ok\",\"snapshot_version\":12,\"x\":null,"
+                  "\"flags\":[1,\"a\"],\"on\":true}",
+                  FORMAT_TABLE, VIEW_OBJECT,
+                  "status: ok\ndatabase: ok\nsnapshot_version: 12\nx: -\nflags: [1,\"a\"]\non: true\n");
+    expect_render("{\"slug\":\"hamburg\",\"name\":\"" BREMEN "\",\"x\":null}", FORMAT_CSV,
+                  VIEW_OBJECT, "slug,name,x\r\nhamburg," BREMEN ",\r\n");
+}
+
+static void json_is_pretty_and_unchanged(void **state)
+{
+    (void)state;
+    expect_render("{\"b\":1,\"a\":[true,null],\"name\":\"" BREMEN "\"}", FORMAT_JSON, VIEW_TENANTS,
+                  "{\n  \"b\": 1,\n  \"a\": [\n    true,\n    null\n  ],\n  \"name\": \"" BREMEN
+                  "\"\n}\n");
+}
+
+#define NEW_KEY                                                                                \
+    "{\"id\":\"key_0123456789abcdef\",\"tenant\":\"hamburg\",\"user\":\"alice\",\"name\":null," \
+    "\"key\":\"lmk_SECRET\"}"
+
+static void new_key_table_and_csv(void **state)
+{
+    (void)state;
+    expect_render(NEW_KEY, FORMAT_TABLE, VIEW_NEW_KEY,
+                  "key: lmk_SECRET\nid: key_0123456789abcdef\ntenant: hamburg\nuser: alice\n"
+                  "name: -\n\nStore this key now: it is shown only this once and cannot be "
+                  "retrieved again.\n");
+    expect_render(NEW_KEY, FORMAT_CSV, VIEW_NEW_KEY,
+                  "id,tenant,user,name,key\r\nkey_0123456789abcdef,hamburg,alice,,lmk_SECRET\r\n");
+}
+
+static void nothing_for_empty_answer(void **state)
+{
+    (void)state;
+    expect_render(NULL, FORMAT_TABLE, VIEW_OBJECT, "");
+    expect_render(NULL, FORMAT_JSON, VIEW_TENANTS, "");
+}
+
+static void wrong_shapes_fail(void **state)
+{
+    (void)state;
+    expect_render_error("{\"tenants\":[]}", FORMAT_TABLE, VIEW_TENANTS,
+                        "unexpected answer from tenantd: no \"data\" list");
+    expect_render_error("{\"data\":[1]}", FORMAT_CSV, VIEW_KEYS,
+                        "unexpected answer from tenantd: a \"data\" entry is not an object");
+    expect_render_error("{\"by\":\"day\"}", FORMAT_TABLE, VIEW_USAGE,
+                        "unexpected answer from tenantd: no \"rows\" list in the usage report");
+    expect_render_error("{\"id\":\"key_1\"}", FORMAT_TABLE, VIEW_NEW_KEY,
+                        "unexpected answer from tenantd: no \"key\" in the new key");
+    expect_render_error("[1,2]", FORMAT_TABLE, VIEW_OBJECT,
+                        "unexpected answer from tenantd: not a JSON object");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(width_counts_columns_not_bytes),
+        cmocka_unit_test(sanitize_replaces_controls),
+        cmocka_unit_test(table_aligns_utf8_and_right_columns),
+        cmocka_unit_test(csv_quotes_only_when_needed),
+        cmocka_unit_test(tenants_table),
+        cmocka_unit_test(tenants_csv),
+        cmocka_unit_test(empty_list_prints_header),
+        cmocka_unit_test(names_are_sanitized_in_tables_only),
+        cmocka_unit_test(keys_table),
+        cmocka_unit_test(keys_csv),
+        cmocka_unit_test(usage_table_has_total_row),
+        cmocka_unit_test(usage_csv_has_no_total_row),
+        cmocka_unit_test(usage_empty),
+        cmocka_unit_test(object_as_field_lines),
+        cmocka_unit_test(json_is_pretty_and_unchanged),
+        cmocka_unit_test(new_key_table_and_csv),
+        cmocka_unit_test(nothing_for_empty_answer),
+        cmocka_unit_test(wrong_shapes_fail),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

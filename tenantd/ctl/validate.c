@@ -1,0 +1,146 @@
+#include "validate.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sbuf.h"
+
+/* Locale-independent on purpose: isalpha() would accept 'ä' in some locales. */
+static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_alnum(char c) { return is_lower(c) || is_digit(c) || (c >= 'A' && c <= 'Z'); }
+
+int validate_text(const char *label, const char *value, struct ctl_error *err)
+{
+    if (value[0] != '\0')
+        return 0;
+    return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s: must not be empty", label);
+}
+
+int validate_slug(const char *label, const char *value, struct ctl_error *err)
+{
+    size_t n = strlen(value), i;
+    bool ok = n >= 2 && n <= 32 && is_lower(value[0]);
+
+    for (i = 1; ok && i < n; i++)
+        ok = is_lower(value[i]) || is_digit(value[i]) || value[i] == '-';
+    if (ok)
+        return 0;
+    return ctl_fail(err, CTL_EXIT_USAGE,
+                    "invalid %s '%s': must match " SLUG_RULE
+                    " (a lowercase letter, then 1-31 lowercase letters, digits or '-')",
+                    label, value);
+}
+
+int validate_key_id(const char *label, const char *value, struct ctl_error *err)
+{
+    size_t n = strlen(value), i;
+    bool ok = n >= 1 && n <= 64;
+
+    /* A secret pasted here would end up in tenantd's access log; refuse it
+     * without echoing it. */
+    if (strncmp(value, "lmk_", 4) == 0)
+        return ctl_fail(err, CTL_EXIT_USAGE,
+                        "%s looks like a secret API key (lmk_...), not a key id; "
+                        "use the id (key_...) shown by 'llmoinctl key list'",
+                        label);
+    /* Letters, digits, '_' and '-' only: no '/', '.' or '%' that could
+     * change which endpoint the path names. */
+    for (i = 0; ok && i < n; i++)
+        ok = is_alnum(value[i]) || value[i] == '_' || value[i] == '-';
+    if (ok)
+        return 0;
+    return ctl_fail(err, CTL_EXIT_USAGE,
+                    "invalid %s '%s': expected a key id like key_0123456789abcdef "
+                    "(letters, digits, '_' and '-', at most 64)",
+                    label, value);
+}
+
+static bool is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+    return days[m - 1] + (m == 2 && is_leap(y));
+}
+
+static int digits(const char *s, size_t n)
+{
+    int v = 0;
+
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+static bool date_shape(const char *v)
+{
+    if (strlen(v) != 10 || v[4] != '-' || v[7] != '-')
+        return false;
+    for (size_t i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !is_digit(v[i]))
+            return false;
+    return true;
+}
+
+int validate_date(const char *label, const char *value, struct ctl_error *err)
+{
+    int y, m, d;
+
+    if (!date_shape(value))
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': expected a date as YYYY-MM-DD",
+                        label, value);
+    y = digits(value, 4);
+    m = digits(value + 5, 2);
+    d = digits(value + 8, 2);
+    if (m < 1 || m > 12)
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': there is no month %02d",
+                        label, value, m);
+    if (d < 1 || d > days_in_month(y, m))
+        return ctl_fail(err, CTL_EXIT_USAGE,
+                        "invalid %s '%s': day %02d does not exist in %.7s (it has %d days)",
+                        label, value, d, value, days_in_month(y, m));
+    return 0;
+}
+
+int validate_date_range(const char *from, const char *to, struct ctl_error *err)
+{
+    /* YYYY-MM-DD sorts like the dates it names. */
+    if (!from || !to || strcmp(from, to) <= 0)
+        return 0;
+    return ctl_fail(err, CTL_EXIT_USAGE, "--from %s is after --to %s", from, to);
+}
+
+int validate_choice(const char *label, const char *value, const char *const *choices,
+                    struct ctl_error *err)
+{
+    struct sbuf list = SBUF_INIT;
+    size_t i;
+
+    for (i = 0; choices[i]; i++)
+        if (strcmp(value, choices[i]) == 0)
+            return 0;
+    for (i = 0; choices[i]; i++)
+        sbuf_addf(&list, "%s%s", i == 0 ? "" : choices[i + 1] ? ", " : " or ", choices[i]);
+    ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s'; expected %s", label, value, sbuf_str(&list));
+    sbuf_free(&list);
+    return CTL_EXIT_USAGE;
+}
+
+int validate_socket_path(const char *label, const char *value, struct ctl_error *err)
+{
+    size_t n = strlen(value);
+
+    if (n == 0)
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s: must not be empty", label);
+    if (n > SOCKET_PATH_MAX)
+        return ctl_fail(err, CTL_EXIT_USAGE,
+                        "invalid %s: the path is %zu bytes long; unix sockets allow at most %d",
+                        label, n, SOCKET_PATH_MAX);
+    return 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * Every management API handler, grouped by the file that implements it.
+ * The route table in api.c is the one place that binds them to paths.
+ */
+#ifndef TENANTD_HANDLERS_H
+#define TENANTD_HANDLERS_H
+
+#include "api.h"
+
+/* health.c */
+void health_show(api_request_t *request, api_response_t *response);
+
+/* tenants.c */
+void tenants_list(api_request_t *request, api_response_t *response);
+void tenants_create(api_request_t *request, api_response_t *response);
+void tenants_show(api_request_t *request, api_response_t *response);
+void tenants_suspend(api_request_t *request, api_response_t *response);
+void tenants_resume(api_request_t *request, api_response_t *response);
+
+/* keys.c */
+void keys_list(api_request_t *request, api_response_t *response);
+void keys_create(api_request_t *request, api_response_t *response);
+void keys_revoke(api_request_t *request, api_response_t *response);
+
+/* models.c */
+void models_list(api_request_t *request, api_response_t *response);
+void models_create(api_request_t *request, api_response_t *response);
+
+/* usage_report.c */
+void usage_report(api_request_t *request, api_response_t *response);
+
+#endif

@@ -1,0 +1,428 @@
+#include "http.h"
+
+#include "api.h"
+#include "log.h"
+
+#include "apikey.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <microhttpd.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+typedef enum listener_kind { LISTENER_TCP, LISTENER_UNIX } listener_kind_t;
+
+typedef struct listener {
+    listener_kind_t     kind;
+    struct MHD_Daemon  *daemon;
+} listener_t;
+
+typedef struct pending_request {
+    char   *body;
+    size_t  length;
+    bool    too_large;
+} pending_request_t;
+
+static const tenantd_config_t *http_config;
+static listener_t              tcp_listener = { LISTENER_TCP, NULL };
+static listener_t              unix_listener = { LISTENER_UNIX, NULL };
+static char                    operator_token_hash[LLMOIN_APIKEY_HASH_BUFSZ];
+static bool                    operator_token_configured;
+
+static const char *
+lookup_query(void *context, const char *name)
+{
+    return MHD_lookup_connection_value(context, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static bool
+uid_in_group(uid_t uid, const char *group_name)
+{
+    struct passwd *user;
+    struct group  *group;
+    gid_t          groups[256];
+    int            count = 256, i;
+
+    if (group_name[0] == '\0' || (group = getgrnam(group_name)) == NULL
+        || (user = getpwuid(uid)) == NULL)
+    {
+        return false;
+    }
+    if (getgrouplist(user->pw_name, user->pw_gid, groups, &count) < 0) {
+        return false;
+    }
+    for (i = 0; i < count; i++) {
+        if (groups[i] == group->gr_gid) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+identify_unix_caller(struct MHD_Connection *connection, api_caller_t *caller)
+{
+    const union MHD_ConnectionInfo *info;
+    struct ucred                    credentials;
+    socklen_t                       size = sizeof(credentials);
+
+    info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info == NULL
+        || getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERCRED, &credentials,
+                      &size) != 0)
+    {
+        return;
+    }
+    snprintf(caller->name, sizeof(caller->name), "unix:uid=%ld",
+             (long) credentials.uid);
+    if (credentials.uid == 0 || credentials.uid == geteuid()
+        || uid_in_group(credentials.uid, http_config->socket_group))
+    {
+        caller->role = API_ROLE_OPERATOR;
+    }
+}
+
+static void
+identify_tcp_caller(struct MHD_Connection *connection, api_caller_t *caller)
+{
+    const char *authorization;
+    char        hash[LLMOIN_APIKEY_HASH_BUFSZ];
+
+    snprintf(caller->name, sizeof(caller->name), "http:anonymous");
+    authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!operator_token_configured || authorization == NULL
+        || strncasecmp(authorization, "Bearer ", 7) != 0)
+    {
+        return;
+    }
+    authorization += 7;
+    if (llmoin_apikey_hash(authorization, strlen(authorization), hash) == 0
+        && llmoin_hex_digest_equal(hash, operator_token_hash))
+    {
+        caller->role = API_ROLE_OPERATOR;
+        snprintf(caller->name, sizeof(caller->name), "http:operator-token");
+    }
+}
+
+static bool
+is_health_check(const char *method, const char *url)
+{
+    return strcmp(method, "GET") == 0 && strcmp(url, "/admin/v1/health") == 0;
+}
+
+static void
+refuse_unauthorised(listener_kind_t kind, api_response_t *response)
+{
+    if (kind == LISTENER_UNIX) {
+        api_error(response, 403, "permission_error", "not_an_operator",
+                  "this socket is for operators: root, tenantd's user or "
+                  "members of group '%s'", http_config->socket_group);
+        return;
+    }
+    api_error(response, 401, "authentication_error", "operator_token_required",
+              operator_token_configured
+                  ? "send 'Authorization: Bearer <operator token>'"
+                  : "the management API over HTTP needs operator_token_file; "
+                    "use llmoinctl on the unix socket");
+}
+
+static enum MHD_Result
+send_response(struct MHD_Connection *connection, api_response_t *response)
+{
+    struct MHD_Response *reply;
+    enum MHD_Result      result;
+    char                *text;
+
+    text = json_dumps(response->body, JSON_COMPACT);
+    json_decref(response->body);
+    if (text == NULL) {
+        return MHD_NO;
+    }
+    reply = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (reply == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(reply, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(reply, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    result = MHD_queue_response(connection, (unsigned int) response->status, reply);
+    MHD_destroy_response(reply);
+    return result;
+}
+
+static void
+handle(listener_kind_t kind, struct MHD_Connection *connection, const char *url,
+       const char *method, pending_request_t *pending, api_response_t *response)
+{
+    api_request_t request;
+
+    memset(&request, 0, sizeof(request));
+    request.method = method;
+    request.path = url;
+    request.body = pending->body != NULL ? pending->body : "";
+    request.body_length = pending->length;
+    request.query = lookup_query;
+    request.query_context = connection;
+
+    if (kind == LISTENER_UNIX) {
+        identify_unix_caller(connection, &request.caller);
+    } else {
+        identify_tcp_caller(connection, &request.caller);
+    }
+
+    if (pending->too_large) {
+        api_error(response, 413, "invalid_request_error", "body_too_large",
+                  "the request body is larger than %ld bytes",
+                  http_config->max_body_bytes);
+    } else if (request.caller.role == API_ROLE_NONE && !is_health_check(method, url)) {
+        refuse_unauthorised(kind, response);
+    } else {
+        api_dispatch(&request, response);
+    }
+    log_info("event=admin_request caller=%s method=%s path=%s status=%d",
+             request.caller.name[0] ? request.caller.name : "unknown", method, url,
+             response->status);
+}
+
+static bool
+append_body(pending_request_t *pending, const char *data, size_t size)
+{
+    char *grown;
+
+    if (pending->too_large || pending->length + size > (size_t) http_config->max_body_bytes) {
+        pending->too_large = true;
+        return true;
+    }
+    grown = realloc(pending->body, pending->length + size + 1);
+    if (grown == NULL) {
+        return false;
+    }
+    memcpy(grown + pending->length, data, size);
+    pending->length += size;
+    grown[pending->length] = '\0';
+    pending->body = grown;
+    return true;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *connection, const char *url,
+           const char *method, const char *version, const char *upload_data,
+           size_t *upload_data_size, void **request_state)
+{
+    listener_t        *listener = cls;
+    pending_request_t *pending = *request_state;
+    api_response_t     response = { 500, NULL };
+
+    (void) version;
+    if (pending == NULL) {
+        pending = calloc(1, sizeof(*pending));
+        *request_state = pending;
+        return pending != NULL ? MHD_YES : MHD_NO;
+    }
+    if (*upload_data_size > 0) {
+        if (!append_body(pending, upload_data, *upload_data_size)) {
+            return MHD_NO;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    handle(listener->kind, connection, url, method, pending, &response);
+    return send_response(connection, &response);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *connection, void **request_state,
+             enum MHD_RequestTerminationCode code)
+{
+    pending_request_t *pending = *request_state;
+
+    (void) cls;
+    (void) connection;
+    (void) code;
+    if (pending != NULL) {
+        free(pending->body);
+        free(pending);
+        *request_state = NULL;
+    }
+}
+
+static struct MHD_Daemon *
+start_daemon(listener_t *listener, int socket_fd, const struct sockaddr *address)
+{
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+
+    if (socket_fd >= 0) {
+        return MHD_start_daemon(flags, 0, NULL, NULL, on_request, listener,
+                                MHD_OPTION_LISTEN_SOCKET, socket_fd,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
+                                MHD_OPTION_END);
+    }
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, listener,
+                            MHD_OPTION_SOCK_ADDR, address,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
+                            MHD_OPTION_END);
+}
+
+static int
+start_tcp(char *error, size_t error_size)
+{
+    struct sockaddr_in address;
+    char               host[CONFIG_STRING_MAX];
+    int                port;
+
+    if (config_split_listen(http_config->listen, host, sizeof(host), &port, error,
+                            error_size) != 0)
+    {
+        return -1;
+    }
+    if (port == 0) {
+        return 0;
+    }
+    memset(&address, 0, sizeof(address));
+    address.sin_family = AF_INET;
+    address.sin_port = htons((uint16_t) port);
+    if (inet_pton(AF_INET, host, &address.sin_addr) != 1) {
+        snprintf(error, error_size, "listen address must be an IPv4 address, got '%s'",
+                 host);
+        return -1;
+    }
+    tcp_listener.daemon = start_daemon(&tcp_listener, -1, (struct sockaddr *) &address);
+    if (tcp_listener.daemon == NULL) {
+        snprintf(error, error_size, "cannot listen on %s (port in use?)",
+                 http_config->listen);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+bind_unix_socket(const char *path, char *error, size_t error_size)
+{
+    struct sockaddr_un address;
+    struct group      *group;
+    int                fd;
+
+    memset(&address, 0, sizeof(address));
+    address.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(address.sun_path)) {
+        snprintf(error, error_size, "socket_path is longer than %zu bytes",
+                 sizeof(address.sun_path) - 1);
+        return -1;
+    }
+    strcpy(address.sun_path, path);
+    unlink(path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *) &address, sizeof(address)) != 0
+        || listen(fd, 64) != 0)
+    {
+        snprintf(error, error_size, "cannot listen on %s: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    /* Only the owner and the operators' group may connect; the peer
+     * credentials decide the rest. */
+    chmod(path, 0660);
+    if (http_config->socket_group[0] != '\0') {
+        group = getgrnam(http_config->socket_group);
+        if (group == NULL || chown(path, (uid_t) -1, group->gr_gid) != 0) {
+            snprintf(error, error_size, "cannot give %s to group '%s'", path,
+                     http_config->socket_group);
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
+static int
+start_unix(char *error, size_t error_size)
+{
+    int fd;
+
+    if (http_config->socket_path[0] == '\0') {
+        return 0;
+    }
+    fd = bind_unix_socket(http_config->socket_path, error, error_size);
+    if (fd < 0) {
+        return -1;
+    }
+    unix_listener.daemon = start_daemon(&unix_listener, fd, NULL);
+    if (unix_listener.daemon == NULL) {
+        snprintf(error, error_size, "cannot serve %s", http_config->socket_path);
+        close(fd);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+load_operator_token(char *error, size_t error_size)
+{
+    FILE   *file;
+    char    token[512];
+    size_t  length;
+
+    if (http_config->operator_token_file[0] == '\0') {
+        return 0;
+    }
+    file = fopen(http_config->operator_token_file, "r");
+    if (file == NULL || fgets(token, sizeof(token), file) == NULL) {
+        snprintf(error, error_size, "cannot read operator_token_file %s",
+                 http_config->operator_token_file);
+        if (file != NULL) {
+            fclose(file);
+        }
+        return -1;
+    }
+    fclose(file);
+    length = strcspn(token, "\r\n");
+    if (length < 32) {
+        snprintf(error, error_size, "the operator token in %s must be at least 32 characters",
+                 http_config->operator_token_file);
+        return -1;
+    }
+    llmoin_apikey_hash(token, length, operator_token_hash);
+    operator_token_configured = true;
+    return 0;
+}
+
+int
+http_start(const tenantd_config_t *config, char *error, size_t error_size)
+{
+    http_config = config;
+    if (load_operator_token(error, error_size) != 0
+        || start_tcp(error, error_size) != 0
+        || start_unix(error, error_size) != 0)
+    {
+        http_stop();
+        return -1;
+    }
+    return 0;
+}
+
+void
+http_stop(void)
+{
+    if (tcp_listener.daemon != NULL) {
+        MHD_stop_daemon(tcp_listener.daemon);
+        tcp_listener.daemon = NULL;
+    }
+    if (unix_listener.daemon != NULL) {
+        MHD_stop_daemon(unix_listener.daemon);
+        unix_listener.daemon = NULL;
+        unlink(http_config->socket_path);
+    }
+}

@@ -1,0 +1,189 @@
+/* API keys: list, create (the key is returned once), revoke. */
+#include "audit.h"
+#include "change.h"
+#include "handlers.h"
+#include "validate.h"
+
+#include "apikey.h"
+
+#include <openssl/crypto.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define KEY_PREFIX_SHOWN 8
+
+static const field_spec_t create_fields[] = {
+    { "user", JSON_STRING, true, false, 200, "^[^[:cntrl:][:space:]]+$",
+      "a non-empty user id without spaces or control characters" },
+    { "name", JSON_STRING, false, true, 200, "^[^[:cntrl:]]*$",
+      "a label without control characters" },
+    FIELD_SPEC_END
+};
+
+static const char tenant_id_sql[] =
+    "SELECT id::text FROM tenants WHERE slug = $1";
+
+static const char list_sql[] =
+    "SELECT json_build_object('data', coalesce(json_agg(doc ORDER BY created_at, id), '[]'))"
+    " FROM api_key_docs WHERE tenant_id = $1::bigint";
+
+static const char insert_sql[] =
+    "INSERT INTO api_keys (id, tenant_id, user_id, name, key_hash, prefix)"
+    " VALUES ($1, $2::bigint, $3, $4, $5, $6)";
+
+static const char document_sql[] =
+    "SELECT tenant_id::text, doc FROM api_key_docs WHERE id = $1";
+
+static const char document_locked_sql[] =
+    "SELECT k.tenant_id::text, d.doc FROM api_keys k"
+    " JOIN api_key_docs d ON d.id = k.id WHERE k.id = $1 FOR UPDATE OF k";
+
+static const char revoke_sql[] =
+    "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL";
+
+/* 1 found (id in tenant_id), 0 unknown tenant (404 answered), -1 error. */
+static int
+find_tenant(api_request_t *request, api_response_t *response, char tenant_id[24])
+{
+    PGresult   *result;
+    db_error_t  error;
+    int         found;
+
+    result = db_query(request->db, tenant_id_sql, 1, &request->params[0], &error);
+    if (result == NULL) {
+        api_database_error(response, &error);
+        return -1;
+    }
+    found = PQntuples(result) > 0;
+    if (found) {
+        snprintf(tenant_id, 24, "%s", PQgetvalue(result, 0, 0));
+    } else {
+        api_error(response, 404, "invalid_request_error", "tenant_not_found",
+                  "tenant '%s' not found", request->params[0]);
+    }
+    PQclear(result);
+    return found;
+}
+
+void
+keys_list(api_request_t *request, api_response_t *response)
+{
+    char        tenant_id[24];
+    const char *params[1] = { tenant_id };
+    bool        found;
+    db_error_t  error;
+    json_t     *list;
+
+    if (find_tenant(request, response, tenant_id) != 1) {
+        return;
+    }
+    list = db_query_json(request->db, list_sql, 1, params, &found, &error);
+    if (list == NULL) {
+        api_database_error(response, &error);
+        return;
+    }
+    api_ok(response, 200, list);
+}
+
+typedef struct new_key {
+    char id[LLMOIN_APIKEY_ID_BUFSZ];
+    char secret[LLMOIN_APIKEY_BUFSZ];
+    char hash[LLMOIN_APIKEY_HASH_BUFSZ];
+    char prefix[KEY_PREFIX_SHOWN + 1];
+} new_key_t;
+
+static int
+generate_key(new_key_t *key)
+{
+    if (llmoin_apikey_generate(key->secret) != 0
+        || llmoin_apikey_id_generate(key->id) != 0
+        || llmoin_apikey_hash(key->secret, strlen(key->secret), key->hash) != 0)
+    {
+        return -1;
+    }
+    snprintf(key->prefix, sizeof(key->prefix), "%s", key->secret);
+    return 0;
+}
+
+static void
+store_key(api_request_t *request, api_response_t *response, const char *tenant_id,
+          const char *user, const char *name)
+{
+    new_key_t   key;
+    const char *params[6];
+    char        object[64], ignored[24];
+    json_t     *document = NULL;
+    db_error_t  error;
+
+    if (generate_key(&key) != 0) {
+        api_error(response, 500, "server_error", "key_generation_failed",
+                  "could not draw random bytes for a new key");
+        return;
+    }
+    params[0] = key.id;
+    params[1] = tenant_id;
+    params[2] = user;
+    params[3] = name;
+    params[4] = key.hash;
+    params[5] = key.prefix;
+    snprintf(object, sizeof(object), "key:%s", key.id);
+
+    if (db_begin(request->db, &error) != 0
+        || db_exec(request->db, insert_sql, 6, params, &error) != 0
+        || change_read_document(request->db, document_sql, key.id, ignored,
+                                &document, &error) != 1
+        || audit_record(request->db, &request->caller, tenant_id, "key.create",
+                        object, NULL, document, &error) != 0
+        || db_commit(request->db, &error) != 0)
+    {
+        db_rollback(request->db);
+        json_decref(document);
+        api_database_error(response, &error);
+        return;
+    }
+    json_object_set_new(document, "key", json_string(key.secret));
+    OPENSSL_cleanse(key.secret, sizeof(key.secret));
+    api_ok(response, 201, document);
+}
+
+void
+keys_create(api_request_t *request, api_response_t *response)
+{
+    char        message[512], tenant_id[24];
+    json_t     *body;
+    const char *name;
+
+    body = validate_body(request->body, request->body_length, create_fields,
+                         message, sizeof(message));
+    if (body == NULL) {
+        api_error(response, 400, "invalid_request_error", "invalid_body", "%s", message);
+        return;
+    }
+    if (find_tenant(request, response, tenant_id) == 1) {
+        name = json_string_value(json_object_get(body, "name"));
+        store_key(request, response, tenant_id,
+                  json_string_value(json_object_get(body, "user")), name);
+    }
+    json_decref(body);
+}
+
+void
+keys_revoke(api_request_t *request, api_response_t *response)
+{
+    char     object[300], not_found[300];
+    change_t change = {
+        .document_sql = document_locked_sql,
+        .update_sql = revoke_sql,
+        .params = { request->params[0] },
+        .param_count = 1,
+        .action = "key.revoke",
+        .object = object,
+        .not_found_code = "key_not_found",
+        .not_found_message = not_found,
+    };
+
+    snprintf(object, sizeof(object), "key:%s", request->params[0]);
+    snprintf(not_found, sizeof(not_found), "API key '%s' not found", request->params[0]);
+    change_apply(request, response, &change);
+}

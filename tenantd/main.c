@@ -1,0 +1,135 @@
+/*
+ * tenantd: the llmoin tenant daemon. Applies the schema migrations, then
+ * runs three duties side by side until SIGTERM or SIGINT:
+ *   - the management API (http.c, api.c and the handlers),
+ *   - the tenant snapshot for the nginx module (snapshot.c),
+ *   - ingestion of the usage journal (usage_ingest.c).
+ */
+#include "api.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "migrations.h"
+#include "snapshot.h"
+#include "usage_ingest.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_CONFIG_ERROR 2
+
+static sigset_t stop_signals;
+
+/* Waits for PostgreSQL (it may start after us), then migrates. */
+static int
+prepare_database(const tenantd_config_t *config)
+{
+    struct timespec  pause = { 1, 0 };
+    db_error_t       error;
+    PGconn          *conn;
+    int              applied;
+
+    while ((conn = db_connect(config->database, &error)) == NULL) {
+        log_warn("event=database_unavailable reason=\"%s\" retry_in=1s", error.message);
+        if (sigtimedwait(&stop_signals, NULL, &pause) > 0) {
+            return -1;
+        }
+    }
+    applied = migrations_apply(conn, config->schema_dir, &error);
+    PQfinish(conn);
+    if (applied < 0) {
+        log_error("event=migration_failed reason=\"%s\"", error.message);
+        return -1;
+    }
+    log_info("event=schema_ready migrations_applied=%d", applied);
+    return 0;
+}
+
+static void
+write_pid_file(const char *path)
+{
+    FILE *file;
+
+    if (path[0] == '\0') {
+        return;
+    }
+    file = fopen(path, "w");
+    if (file == NULL) {
+        log_warn("event=pid_file_failed path=%s reason=\"%s\"", path, strerror(errno));
+        return;
+    }
+    fprintf(file, "%ld\n", (long) getpid());
+    fclose(file);
+}
+
+static int
+run(const tenantd_config_t *config)
+{
+    char error[512];
+    int  signal_number = 0;
+
+    api_init(config);
+    if (http_start(config, error, sizeof(error)) != 0) {
+        log_error("event=start_failed reason=\"%s\"", error);
+        return EXIT_FAILURE;
+    }
+    if (snapshot_start(config) != 0 || usage_ingest_start(config) != 0) {
+        log_error("event=start_failed reason=\"cannot start threads\"");
+        http_stop();
+        return EXIT_FAILURE;
+    }
+    log_info("event=started listen=%s socket=%s snapshot=%s journal=%s node=%s",
+             config->listen[0] ? config->listen : "off", config->socket_path,
+             config->snapshot_path, config->journal, config->node);
+
+    sigwait(&stop_signals, &signal_number);
+    log_info("event=stopping signal=%d", signal_number);
+    http_stop();
+    snapshot_stop();
+    usage_ingest_stop();
+    return EXIT_SUCCESS;
+}
+
+int
+main(int argc, char **argv)
+{
+    static tenantd_config_t config;
+    char                    error[1024];
+    int                     rc;
+
+    switch (config_load(&config, argc, argv, error, sizeof(error))) {
+    case CONFIG_HELP:
+        config_print_help(argv[0]);
+        return EXIT_SUCCESS;
+    case CONFIG_INVALID:
+        fprintf(stderr, "tenantd: %s\n", error);
+        return EXIT_CONFIG_ERROR;
+    case CONFIG_OK:
+        break;
+    }
+
+    /* Blocked in every thread; only main() takes them, with sigwait. */
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    write_pid_file(config.pid_file);
+    if (prepare_database(&config) != 0) {
+        return EXIT_FAILURE;
+    }
+    if (config.migrate_only) {
+        return EXIT_SUCCESS;
+    }
+    rc = run(&config);
+    if (config.pid_file[0] != '\0') {
+        unlink(config.pid_file);
+    }
+    return rc;
+}

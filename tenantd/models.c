@@ -1,0 +1,98 @@
+/* Model aliases: what clients ask for, and which inference pool serves it. */
+#include "audit.h"
+#include "change.h"
+#include "handlers.h"
+#include "validate.h"
+
+#include <stdio.h>
+
+static const field_spec_t model_fields[] = {
+    { "alias", JSON_STRING, true, false, 200, "^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
+      "a model name of letters, digits and . _ : / -" },
+    { "pool", JSON_STRING, true, false, 32, "^[a-z][a-z0-9_]{0,31}$",
+      "a pool name of lowercase letters, digits and underscores" },
+    { "upstream_model", JSON_STRING, false, true, 200, "^[^[:cntrl:]]+$",
+      "the model name the pool's servers know, without control characters" },
+    FIELD_SPEC_END
+};
+
+static const char list_sql[] =
+    "SELECT json_build_object('data', coalesce(json_agg(doc ORDER BY alias), '[]'))"
+    " FROM api_model_docs";
+
+static const char document_sql[] =
+    "SELECT '', doc FROM api_model_docs WHERE alias = $1";
+
+static const char upsert_sql[] =
+    "INSERT INTO models (alias, pool_name, upstream_model) VALUES ($1, $2, $3)"
+    " ON CONFLICT (alias) DO UPDATE SET pool_name = EXCLUDED.pool_name,"
+    " upstream_model = EXCLUDED.upstream_model";
+
+void
+models_list(api_request_t *request, api_response_t *response)
+{
+    db_error_t  error;
+    bool        found;
+    json_t     *list;
+
+    list = db_query_json(request->db, list_sql, 0, NULL, &found, &error);
+    if (list == NULL) {
+        api_database_error(response, &error);
+        return;
+    }
+    api_ok(response, 200, list);
+}
+
+static void
+store_model(api_request_t *request, api_response_t *response, const char *params[3])
+{
+    char        object[300], ignored[24];
+    json_t     *before = NULL, *after = NULL;
+    db_error_t  error;
+
+    snprintf(object, sizeof(object), "model:%s", params[0]);
+    if (db_begin(request->db, &error) != 0
+        || change_read_document(request->db, document_sql, params[0], ignored,
+                                &before, &error) < 0
+        || db_exec(request->db, upsert_sql, 3, params, &error) != 0
+        || change_read_document(request->db, document_sql, params[0], ignored,
+                                &after, &error) != 1
+        || audit_record(request->db, &request->caller, NULL,
+                        before == NULL ? "model.create" : "model.update", object,
+                        before, after, &error) != 0
+        || db_commit(request->db, &error) != 0)
+    {
+        db_rollback(request->db);
+        json_decref(before);
+        json_decref(after);
+        if (db_error_is(&error, DB_FOREIGN_KEY_VIOLATION)) {
+            api_error(response, 400, "invalid_request_error", "pool_not_found",
+                      "pool '%s' does not exist", params[1]);
+            return;
+        }
+        api_database_error(response, &error);
+        return;
+    }
+    api_ok(response, before == NULL ? 201 : 200, after);
+    json_decref(before);
+}
+
+void
+models_create(api_request_t *request, api_response_t *response)
+{
+    char        message[512];
+    const char *params[3];
+    json_t     *body;
+
+    body = validate_body(request->body, request->body_length, model_fields,
+                         message, sizeof(message));
+    if (body == NULL) {
+        api_error(response, 400, "invalid_request_error", "invalid_body", "%s", message);
+        return;
+    }
+    params[0] = json_string_value(json_object_get(body, "alias"));
+    params[1] = json_string_value(json_object_get(body, "pool"));
+    params[2] = json_string_value(json_object_get(body, "upstream_model"));
+    store_model(request, response, params);
+    json_decref(body);
+}

@@ -1,0 +1,152 @@
+/* Tenants: list, create, show, suspend, resume. */
+#include "audit.h"
+#include "change.h"
+#include "handlers.h"
+#include "validate.h"
+
+#include <stdio.h>
+
+#define SLUG_PATTERN "^[a-z][a-z0-9-]{1,31}$"
+#define SLUG_HELP    "2 to 32 lowercase letters, digits or dashes, starting with a letter"
+
+static const field_spec_t create_fields[] = {
+    { "slug", JSON_STRING, true, false, 32, SLUG_PATTERN, SLUG_HELP },
+    { "name", JSON_STRING, true, false, 200, "^[^[:cntrl:]]+$",
+      "a non-empty name without control characters" },
+    FIELD_SPEC_END
+};
+
+static const char list_sql[] =
+    "SELECT json_build_object('data', coalesce(json_agg(doc ORDER BY slug), '[]'))"
+    " FROM api_tenant_docs";
+
+static const char document_sql[] =
+    "SELECT tenant_id::text, doc FROM api_tenant_docs WHERE slug = $1";
+
+static const char document_locked_sql[] =
+    "SELECT t.id::text, d.doc FROM tenants t"
+    " JOIN api_tenant_docs d ON d.tenant_id = t.id"
+    " WHERE t.slug = $1 FOR UPDATE OF t";
+
+static const char insert_sql[] =
+    "INSERT INTO tenants (slug, name) VALUES ($1, $2)";
+
+static const char set_status_sql[] =
+    "UPDATE tenants SET status = $2, updated_at = now()"
+    " WHERE slug = $1 AND status <> $2";
+
+void
+tenants_list(api_request_t *request, api_response_t *response)
+{
+    db_error_t  error;
+    bool        found;
+    json_t     *list;
+
+    list = db_query_json(request->db, list_sql, 0, NULL, &found, &error);
+    if (list == NULL) {
+        api_database_error(response, &error);
+        return;
+    }
+    api_ok(response, 200, list);
+}
+
+void
+tenants_show(api_request_t *request, api_response_t *response)
+{
+    db_error_t  error;
+    json_t     *document;
+    char        tenant_id[24];
+    int         state;
+
+    state = change_read_document(request->db, document_sql, request->params[0],
+                                 tenant_id, &document, &error);
+    if (state < 0) {
+        api_database_error(response, &error);
+    } else if (state == 0) {
+        api_error(response, 404, "invalid_request_error", "tenant_not_found",
+                  "tenant '%s' not found", request->params[0]);
+    } else {
+        api_ok(response, 200, document);
+    }
+}
+
+static void
+insert_tenant(api_request_t *request, api_response_t *response,
+              const char *slug, const char *name)
+{
+    const char *params[2] = { slug, name };
+    char        tenant_id[24], object[64];
+    json_t     *document = NULL;
+    db_error_t  error;
+
+    snprintf(object, sizeof(object), "tenant:%s", slug);
+    if (db_begin(request->db, &error) != 0
+        || db_exec(request->db, insert_sql, 2, params, &error) != 0
+        || change_read_document(request->db, document_sql, slug, tenant_id,
+                                &document, &error) != 1
+        || audit_record(request->db, &request->caller, tenant_id, "tenant.create",
+                        object, NULL, document, &error) != 0
+        || db_commit(request->db, &error) != 0)
+    {
+        db_rollback(request->db);
+        json_decref(document);
+        if (db_error_is(&error, DB_UNIQUE_VIOLATION)) {
+            api_error(response, 409, "invalid_request_error", "tenant_exists",
+                      "tenant '%s' already exists", slug);
+            return;
+        }
+        api_database_error(response, &error);
+        return;
+    }
+    api_ok(response, 201, document);
+}
+
+void
+tenants_create(api_request_t *request, api_response_t *response)
+{
+    char    message[512];
+    json_t *body;
+
+    body = validate_body(request->body, request->body_length, create_fields,
+                         message, sizeof(message));
+    if (body == NULL) {
+        api_error(response, 400, "invalid_request_error", "invalid_body", "%s", message);
+        return;
+    }
+    insert_tenant(request, response, json_string_value(json_object_get(body, "slug")),
+                  json_string_value(json_object_get(body, "name")));
+    json_decref(body);
+}
+
+static void
+set_status(api_request_t *request, api_response_t *response,
+           const char *status, const char *action)
+{
+    char     object[300], not_found[300];
+    change_t change = {
+        .document_sql = document_locked_sql,
+        .update_sql = set_status_sql,
+        .params = { request->params[0], status },
+        .param_count = 2,
+        .action = action,
+        .object = object,
+        .not_found_code = "tenant_not_found",
+        .not_found_message = not_found,
+    };
+
+    snprintf(object, sizeof(object), "tenant:%s", request->params[0]);
+    snprintf(not_found, sizeof(not_found), "tenant '%s' not found", request->params[0]);
+    change_apply(request, response, &change);
+}
+
+void
+tenants_suspend(api_request_t *request, api_response_t *response)
+{
+    set_status(request, response, "suspended", "tenant.suspend");
+}
+
+void
+tenants_resume(api_request_t *request, api_response_t *response)
+{
+    set_status(request, response, "active", "tenant.resume");
+}

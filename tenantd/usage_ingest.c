@@ -1,0 +1,527 @@
+#include "usage_ingest.h"
+
+#include "db.h"
+#include "log.h"
+
+#include "journal.h"
+#include "strbuf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_LIMIT_BYTES        (4 * 1024 * 1024)
+#define ROTATED_QUIET_SECONDS   5
+#define COLUMN_COUNT            14
+
+static const char lock_offset_sql[] =
+    "SELECT inode, \"offset\" FROM ingest_offsets"
+    " WHERE node = $1 AND path = $2 FOR UPDATE";
+
+static const char create_offset_sql[] =
+    "INSERT INTO ingest_offsets (node, path, inode, \"offset\")"
+    " VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING";
+
+static const char save_offset_sql[] =
+    "UPDATE ingest_offsets SET inode = $3, \"offset\" = $4, updated_at = now()"
+    " WHERE node = $1 AND path = $2";
+
+static const char ensure_partitions_sql[] =
+    "SELECT llmoin_ensure_usage_partition(m) FROM ("
+    " SELECT DISTINCT date_trunc('month', to_timestamp(t::float8) AT TIME ZONE 'Europe/Berlin')"
+    "        AT TIME ZONE 'Europe/Berlin' AS m FROM unnest($1::numeric[]) t) months";
+
+static const char insert_sql[] =
+    "WITH input AS ("
+    "  SELECT * FROM unnest($1::text[], $2::numeric[], $3::bigint[], $4::text[],"
+    "    $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::int[],"
+    "    $11::int[], $12::text[], $13::boolean[], $14::int[])"
+    "  AS u(request_id, ts, tenant_id, user_id, key_id, model, pool, status,"
+    "       upstream_status, prompt_tokens, completion_tokens, usage_source,"
+    "       stream, request_time_ms)),"
+    " inserted AS ("
+    "  INSERT INTO usage_events (request_id, ts, tenant_id, user_id, key_id, model,"
+    "    pool, status, upstream_status, prompt_tokens, completion_tokens,"
+    "    usage_source, stream, request_time_ms, node)"
+    "  SELECT i.request_id, to_timestamp(i.ts::float8), i.tenant_id, i.user_id,"
+    "    nullif(i.key_id, ''), i.model, nullif(i.pool, ''), i.status,"
+    "    nullif(i.upstream_status, ''), i.prompt_tokens, i.completion_tokens,"
+    "    i.usage_source, i.stream, i.request_time_ms, $15"
+    "    FROM input i JOIN tenants t ON t.id = i.tenant_id"
+    "  ON CONFLICT DO NOTHING"
+    "  RETURNING key_id, ts),"
+    " touched AS ("
+    "  UPDATE api_keys k SET last_used_at = s.last_used"
+    "    FROM (SELECT key_id, max(ts) AS last_used FROM inserted"
+    "           WHERE key_id IS NOT NULL GROUP BY key_id) s"
+    "   WHERE k.id = s.key_id AND (k.last_used_at IS NULL OR k.last_used_at < s.last_used)"
+    "  RETURNING 1)"
+    " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM touched)";
+
+static const char reject_sql[] =
+    "INSERT INTO ingest_rejects (node, path, \"offset\", reason, line)"
+    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+
+typedef struct batch {
+    llmoin_strbuf_t columns[COLUMN_COUNT];
+    size_t          records;
+    size_t          lines;
+    size_t          rejected;
+    off_t           end_offset;     /* file offset after the last line taken */
+} batch_t;
+
+typedef struct journal_position {
+    long long inode;
+    long long offset;
+    bool      exists;
+} journal_position_t;
+
+static const tenantd_config_t *ingest_config;
+static pthread_t               ingest_thread;
+static atomic_bool             ingest_stopping;
+
+/* Appends one element of a PostgreSQL array literal; NULL value -> NULL. */
+static void
+append_element(llmoin_strbuf_t *column, const char *value)
+{
+    llmoin_strbuf_append_char(column, column->length == 0 ? '{' : ',');
+    if (value == NULL) {
+        llmoin_strbuf_append_string(column, "NULL");
+        return;
+    }
+    llmoin_strbuf_append_char(column, '"');
+    for (; *value != '\0'; value++) {
+        if (*value == '"' || *value == '\\') {
+            llmoin_strbuf_append_char(column, '\\');
+        }
+        llmoin_strbuf_append_char(column, *value);
+    }
+    llmoin_strbuf_append_char(column, '"');
+}
+
+static void
+add_record(batch_t *batch, const llmoin_journal_record_t *record)
+{
+    char tenant[24], status[12], prompt[24], completion[24], latency[24];
+
+    snprintf(tenant, sizeof(tenant), "%lld", record->tenant_id);
+    snprintf(status, sizeof(status), "%d", record->status);
+    snprintf(prompt, sizeof(prompt), "%lld", record->prompt_tokens);
+    snprintf(completion, sizeof(completion), "%lld", record->completion_tokens);
+    snprintf(latency, sizeof(latency), "%ld", record->request_time_ms);
+
+    append_element(&batch->columns[0], record->request_id);
+    append_element(&batch->columns[1], record->ts);
+    append_element(&batch->columns[2], tenant);
+    append_element(&batch->columns[3], record->user);
+    append_element(&batch->columns[4], record->key_id);
+    append_element(&batch->columns[5], record->model);
+    append_element(&batch->columns[6], record->pool);
+    append_element(&batch->columns[7], status);
+    append_element(&batch->columns[8], record->upstream_status);
+    append_element(&batch->columns[9], prompt);
+    append_element(&batch->columns[10], completion);
+    append_element(&batch->columns[11], record->usage_source);
+    append_element(&batch->columns[12], record->stream ? "true" : "false");
+    append_element(&batch->columns[13], latency);
+    batch->records++;
+}
+
+static void
+batch_reset(batch_t *batch)
+{
+    size_t i;
+
+    for (i = 0; i < COLUMN_COUNT; i++) {
+        llmoin_strbuf_reset(&batch->columns[i]);
+    }
+    batch->records = 0;
+    batch->lines = 0;
+    batch->rejected = 0;
+}
+
+static void
+batch_free(batch_t *batch)
+{
+    size_t i;
+
+    for (i = 0; i < COLUMN_COUNT; i++) {
+        llmoin_strbuf_free(&batch->columns[i]);
+    }
+}
+
+static int
+store_reject(PGconn *conn, const char *path, long long offset, const char *reason,
+             const char *line, size_t length, db_error_t *error)
+{
+    char        offset_text[24], *copy;
+    const char *params[5];
+    int         rc;
+
+    copy = strndup(line, length);
+    if (copy == NULL) {
+        return -1;
+    }
+    snprintf(offset_text, sizeof(offset_text), "%lld", offset);
+    params[0] = ingest_config->node;
+    params[1] = path;
+    params[2] = offset_text;
+    params[3] = reason;
+    params[4] = copy;
+    rc = db_exec(conn, reject_sql, 5, params, error);
+    free(copy);
+    return rc;
+}
+
+/* Parses the complete lines of `data` (read at file offset `start`) into the
+ * batch; rejected lines are stored right away, in the same transaction. */
+static int
+collect_lines(PGconn *conn, const char *path, const char *data, size_t length,
+              long long start, batch_t *batch, db_error_t *error)
+{
+    llmoin_journal_record_t  record;
+    const char              *line = data, *newline;
+    char                     reason[200];
+
+    batch->end_offset = start;
+    while ((long) batch->lines < ingest_config->ingest_batch_lines
+           && (newline = memchr(line, '\n', length - (size_t) (line - data))) != NULL)
+    {
+        size_t line_length = (size_t) (newline - line);
+
+        if (line_length > 0) {
+            if (llmoin_journal_parse(line, line_length, &record, reason,
+                                     sizeof(reason)) == 0)
+            {
+                add_record(batch, &record);
+            } else if (store_reject(conn, path, start + (line - data), reason, line,
+                                    line_length, error) != 0)
+            {
+                return -1;
+            } else {
+                batch->rejected++;
+            }
+        }
+        batch->lines++;
+        line = newline + 1;
+        batch->end_offset = start + (line - data);
+    }
+    if (batch->lines == 0 && length == READ_LIMIT_BYTES) {
+        /* No newline in the whole read: not a journal line; keep its start
+         * as evidence and move past it rather than stall forever. */
+        batch->rejected++;
+        batch->end_offset = start + (long long) length;
+        return store_reject(conn, path, start, "line longer than the read limit",
+                            data, 1024, error);
+    }
+    return 0;
+}
+
+static int
+insert_batch(PGconn *conn, batch_t *batch, long long *inserted, db_error_t *error)
+{
+    const char *params[COLUMN_COUNT + 1];
+    PGresult   *result;
+    size_t      i;
+
+    *inserted = 0;
+    if (batch->records == 0) {
+        return 0;
+    }
+    for (i = 0; i < COLUMN_COUNT; i++) {
+        llmoin_strbuf_append_char(&batch->columns[i], '}');
+        params[i] = llmoin_strbuf_text(&batch->columns[i]);
+    }
+    params[COLUMN_COUNT] = ingest_config->node;
+
+    if (db_exec(conn, ensure_partitions_sql, 1, &params[1], error) != 0) {
+        return -1;
+    }
+    result = db_query(conn, insert_sql, COLUMN_COUNT + 1, params, error);
+    if (result == NULL) {
+        return -1;
+    }
+    *inserted = atoll(PQgetvalue(result, 0, 0));
+    PQclear(result);
+    return 0;
+}
+
+static int
+lock_position(PGconn *conn, const char *path, long long current_inode,
+              journal_position_t *position, db_error_t *error)
+{
+    char        inode_text[24];
+    const char *params[3] = { ingest_config->node, path, inode_text };
+    PGresult   *result;
+
+    snprintf(inode_text, sizeof(inode_text), "%lld", current_inode);
+    if (db_exec(conn, create_offset_sql, 3, params, error) != 0) {
+        return -1;
+    }
+    result = db_query(conn, lock_offset_sql, 2, params, error);
+    if (result == NULL) {
+        return -1;
+    }
+    position->exists = PQntuples(result) > 0;
+    position->inode = position->exists ? atoll(PQgetvalue(result, 0, 0)) : current_inode;
+    position->offset = position->exists ? atoll(PQgetvalue(result, 0, 1)) : 0;
+    PQclear(result);
+    return 0;
+}
+
+static int
+save_position(PGconn *conn, const char *path, long long inode, long long offset,
+              db_error_t *error)
+{
+    char        inode_text[24], offset_text[24];
+    const char *params[4] = { ingest_config->node, path, inode_text, offset_text };
+
+    snprintf(inode_text, sizeof(inode_text), "%lld", inode);
+    snprintf(offset_text, sizeof(offset_text), "%lld", offset);
+    return db_exec(conn, save_offset_sql, 4, params, error);
+}
+
+/* Finds the rotated predecessor of `path` (a sibling whose name starts with
+ * the journal's name) by its inode. */
+static bool
+find_rotated_file(const char *path, long long inode, char *found, size_t found_size)
+{
+    char           directory_copy[CONFIG_STRING_MAX], base_copy[CONFIG_STRING_MAX];
+    const char    *directory, *base;
+    DIR           *dir;
+    struct dirent *entry;
+    struct stat    info;
+    bool           located = false;
+
+    snprintf(directory_copy, sizeof(directory_copy), "%s", path);
+    snprintf(base_copy, sizeof(base_copy), "%s", path);
+    directory = dirname(directory_copy);
+    base = basename(base_copy);
+    dir = opendir(directory);
+    if (dir == NULL) {
+        return false;
+    }
+    while (!located && (entry = readdir(dir)) != NULL) {
+        if (strncmp(entry->d_name, base, strlen(base)) != 0
+            || strcmp(entry->d_name, base) == 0)
+        {
+            continue;
+        }
+        snprintf(found, found_size, "%s/%s", directory, entry->d_name);
+        located = stat(found, &info) == 0 && (long long) info.st_ino == inode;
+    }
+    closedir(dir);
+    return located;
+}
+
+typedef struct journal_file {
+    char        path[CONFIG_STRING_MAX + 256];
+    long long   inode;
+    long long   size;
+    time_t      modified;
+} journal_file_t;
+
+static int
+describe_file(const char *path, journal_file_t *file)
+{
+    struct stat info;
+
+    if (stat(path, &info) != 0) {
+        return -1;
+    }
+    snprintf(file->path, sizeof(file->path), "%s", path);
+    file->inode = (long long) info.st_ino;
+    file->size = (long long) info.st_size;
+    file->modified = info.st_mtime;
+    return 0;
+}
+
+/* Decides which file to read from the stored position: the file it names
+ * (possibly rotated away), or, when that is finished, the active file. */
+static void
+choose_file(const journal_file_t *active, journal_position_t *position,
+            journal_file_t *chosen)
+{
+    char           rotated_path[CONFIG_STRING_MAX + 256];
+    journal_file_t rotated;
+
+    *chosen = *active;
+    if (position->inode == active->inode) {
+        if (position->offset > active->size) {
+            log_warn("event=journal_truncated path=%s offset=%lld size=%lld",
+                     active->path, position->offset, active->size);
+            position->offset = 0;
+        }
+        return;
+    }
+    if (find_rotated_file(ingest_config->journal, position->inode, rotated_path,
+                          sizeof(rotated_path))
+        && describe_file(rotated_path, &rotated) == 0
+        && (rotated.size > position->offset
+            || time(NULL) - rotated.modified < ROTATED_QUIET_SECONDS))
+    {
+        *chosen = rotated;
+        return;
+    }
+    log_info("event=journal_switched path=%s inode=%lld previous_inode=%lld",
+             active->path, active->inode, position->inode);
+    position->inode = active->inode;
+    position->offset = 0;
+}
+
+static char *
+read_range(const char *path, long long offset, long long size, size_t *length)
+{
+    size_t   wanted;
+    char    *data;
+    ssize_t  got;
+    int      fd;
+
+    wanted = (size_t) (size - offset);
+    if (wanted > READ_LIMIT_BYTES) {
+        wanted = READ_LIMIT_BYTES;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return NULL;
+    }
+    data = malloc(wanted + 1);
+    got = data != NULL ? pread(fd, data, wanted, offset) : -1;
+    close(fd);
+    if (got < 0) {
+        free(data);
+        return NULL;
+    }
+    *length = (size_t) got;
+    return data;
+}
+
+/* One transaction: lock the position, read complete lines after it, insert
+ * them, advance the position. Returns lines consumed or -1; *caught_up says
+ * whether everything of the active file up to its current size is read. */
+static long
+ingest_step(PGconn *conn, batch_t *batch, const journal_file_t *active,
+            bool *caught_up)
+{
+    journal_position_t position;
+    journal_file_t     file;
+    db_error_t         error;
+    char              *data = NULL;
+    size_t             length = 0;
+    long long          inserted;
+
+    *caught_up = false;
+    batch_reset(batch);
+    if (db_begin(conn, &error) != 0
+        || lock_position(conn, ingest_config->journal, active->inode, &position,
+                         &error) != 0)
+    {
+        goto failed;
+    }
+    choose_file(active, &position, &file);
+    if (file.size > position.offset) {
+        data = read_range(file.path, position.offset, file.size, &length);
+        if (data == NULL) {
+            snprintf(error.message, sizeof(error.message), "cannot read %.300s: %s",
+                     file.path, strerror(errno));
+            goto failed;
+        }
+    }
+    if (collect_lines(conn, file.path, data != NULL ? data : "", length,
+                      position.offset, batch, &error) != 0
+        || insert_batch(conn, batch, &inserted, &error) != 0
+        || save_position(conn, ingest_config->journal, position.inode,
+                         batch->end_offset, &error) != 0
+        || db_commit(conn, &error) != 0)
+    {
+        goto failed;
+    }
+    free(data);
+    *caught_up = file.inode == active->inode && batch->lines == 0;
+    if (batch->lines > 0) {
+        log_info("event=journal_ingested lines=%zu inserted=%lld duplicates=%lld"
+                 " rejected=%zu offset=%lld", batch->lines, inserted,
+                 (long long) batch->records - inserted, batch->rejected,
+                 (long long) batch->end_offset);
+    }
+    return (long) batch->lines;
+
+failed:
+    free(data);
+    db_rollback(conn);
+    log_error("event=ingest_failed path=%s reason=\"%s\"", ingest_config->journal,
+              error.message);
+    return -1;
+}
+
+static void
+sleep_milliseconds(long milliseconds)
+{
+    struct timespec pause = { milliseconds / 1000, (milliseconds % 1000) * 1000000L };
+
+    nanosleep(&pause, NULL);
+}
+
+static void *
+ingest_main(void *unused)
+{
+    PGconn         *conn = NULL;
+    batch_t         batch;
+    journal_file_t  active;
+    db_error_t      error;
+    long            consumed;
+    long long       idle_inode = -1, idle_size = -1;
+    bool            caught_up;
+
+    (void) unused;
+    memset(&batch, 0, sizeof(batch));
+    while (!atomic_load(&ingest_stopping)) {
+        if (describe_file(ingest_config->journal, &active) != 0) {
+            sleep_milliseconds(ingest_config->ingest_interval_ms);
+            continue;
+        }
+        /* Nothing new since a step that found nothing: spare the database. */
+        if (active.inode == idle_inode && active.size == idle_size) {
+            sleep_milliseconds(ingest_config->ingest_interval_ms);
+            continue;
+        }
+        if (db_ensure_connected(&conn, ingest_config->database, &error) != 0) {
+            log_warn("event=ingest_database_unavailable reason=\"%s\"", error.message);
+            sleep_milliseconds(1000);
+            continue;
+        }
+        consumed = ingest_step(conn, &batch, &active, &caught_up);
+        idle_inode = caught_up ? active.inode : -1;
+        idle_size = caught_up ? active.size : -1;
+        if (consumed <= 0) {
+            sleep_milliseconds(ingest_config->ingest_interval_ms);
+        }
+    }
+    batch_free(&batch);
+    PQfinish(conn);
+    return NULL;
+}
+
+int
+usage_ingest_start(const tenantd_config_t *config)
+{
+    ingest_config = config;
+    atomic_store(&ingest_stopping, false);
+    return pthread_create(&ingest_thread, NULL, ingest_main, NULL);
+}
+
+void
+usage_ingest_stop(void)
+{
+    atomic_store(&ingest_stopping, true);
+    pthread_join(ingest_thread, NULL);
+}
