@@ -7,7 +7,8 @@
  *   3. Authorization: Bearer <credential>
  *        missing or unknown, revoked, expired  -> 401
  *        tenant suspended                      -> 403
- *   4. read the body and route the model (ngx_http_llmoin_request.c)
+ *   4. GET .../models is answered from the snapshot (ngx_http_llmoin_models.c)
+ *   5. read the body and route the model (ngx_http_llmoin_request.c)
  *
  * Tenant and user come only from the verified credential.
  */
@@ -215,6 +216,12 @@ ngx_http_llmoin_authenticate(ngx_http_request_t *r,
                                     "Access for your organisation is "
                                     "suspended. Please contact your "
                                     "administrator.");
+    }
+
+    if (ngx_http_llmoin_is_models_request(r)) {
+        ngx_http_finalize_request(r, ngx_http_llmoin_models_send(r, snapshot,
+                                                                 key));
+        return NGX_DONE;
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_llmoin_ctx_t));

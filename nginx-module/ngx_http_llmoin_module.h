@@ -98,6 +98,11 @@ ngx_int_t ngx_http_llmoin_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_llmoin_read_request(ngx_http_request_t *r,
     ngx_http_llmoin_ctx_t *ctx);
 
+/* ngx_http_llmoin_models.c */
+ngx_int_t ngx_http_llmoin_is_models_request(ngx_http_request_t *r);
+ngx_int_t ngx_http_llmoin_models_send(ngx_http_request_t *r,
+    const llmoin_snapshot_t *snapshot, const llmoin_snapshot_key_t *key);
+
 /* ngx_http_llmoin_error.c */
 ngx_int_t ngx_http_llmoin_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, const char *code, ngx_str_t *message);

@@ -64,7 +64,9 @@ ngx_http_llmoin_body_handler(ngx_http_request_t *r)
 
     rc = ngx_http_llmoin_admit(r, ctx);
 
-    if (rc != NGX_OK) {
+    /* a refusal already sent its answer, whatever the send returned */
+
+    if (rc != NGX_OK || r->header_sent) {
         ngx_http_finalize_request(r, rc);
         return;
     }
@@ -77,8 +79,8 @@ ngx_http_llmoin_body_handler(ngx_http_request_t *r)
 
 
 /*
- * NGX_OK: admitted; anything else is a response code or the result of an
- * error already sent, for ngx_http_finalize_request().
+ * NGX_OK with no header sent: admitted. Otherwise a response code, or the
+ * result of sending a refusal, for ngx_http_finalize_request().
  */
 static ngx_int_t
 ngx_http_llmoin_admit(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
