@@ -4,6 +4,7 @@
 #include "handlers.h"
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,12 +35,22 @@ static const api_route_t routes[] = {
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
 
 static const tenantd_config_t *api_config;
-static __thread PGconn        *thread_database;
+
+/* Each HTTP server thread keeps its own connection; the key's destructor
+ * closes it when the thread ends (at http_stop). */
+static pthread_key_t           database_key;
+
+static void
+close_database(void *conn)
+{
+    PQfinish(conn);
+}
 
 void
 api_init(const tenantd_config_t *config)
 {
     api_config = config;
+    pthread_key_create(&database_key, close_database);
 }
 
 const api_route_t *
@@ -127,10 +138,12 @@ match_pattern(const char *pattern, const char *path,
 PGconn *
 api_database(db_error_t *error)
 {
-    if (db_ensure_connected(&thread_database, api_config->database, error) != 0) {
-        return NULL;
-    }
-    return thread_database;
+    PGconn *conn = pthread_getspecific(database_key);
+    int     rc;
+
+    rc = db_ensure_connected(&conn, api_config->database, error);
+    pthread_setspecific(database_key, conn);
+    return rc == 0 ? conn : NULL;
 }
 
 static bool

@@ -13,7 +13,7 @@ LLMOIN_PACKAGES=(
 llmoin_missing_packages() {
     local package
     for package in "${LLMOIN_PACKAGES[@]}"; do
-        if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+        if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep 'install ok installed' >/dev/null; then
             printf '%s\n' "$package"
         fi
     done

@@ -1,6 +1,7 @@
 #include "sim_config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -73,19 +74,30 @@ static int fail(char *error, size_t capacity, const char *format, ...)
     return -1;
 }
 
-/* "a number from 0 to 1", used by both the CLI and the JSON messages. */
-static void describe(const field *field, char *out, size_t capacity)
+/* Whole numbers without an exponent: "1000000", not "1e+06". */
+static void format_bound(double value, char *out, size_t capacity)
 {
+    if (value == (double)(int64_t)value)
+        snprintf(out, capacity, "%" PRId64, (int64_t)value);
+    else
+        snprintf(out, capacity, "%g", value);
+}
+
+/* "a number from 0 to 1"; JSON callers may also send null where allowed. */
+static void describe(const field *field, bool json, char *out, size_t capacity)
+{
+    char minimum[32], maximum[32];
+    format_bound(field->minimum, minimum, sizeof minimum);
+    format_bound(field->maximum, maximum, sizeof maximum);
     switch (field->kind) {
     case FIELD_NUMBER:
-        snprintf(out, capacity, "a number from %g to %g", field->minimum,
-                 field->maximum);
+        snprintf(out, capacity, "a number from %s to %s", minimum, maximum);
         break;
     case FIELD_INTEGER:
-        snprintf(out, capacity, "an integer from %.0f to %.0f%s",
-                 field->minimum, field->maximum,
-                 field->null_means_unset ? " (or null for the natural length)"
-                                         : "");
+        snprintf(out, capacity, "an integer from %s to %s%s", minimum, maximum,
+                 json && field->null_means_unset
+                     ? " (or null for the natural length)"
+                     : "");
         break;
     case FIELD_FAIL_STATUS:
         snprintf(out, capacity, "500, 503 or \"mixed\"");
@@ -152,8 +164,8 @@ int sim_runtime_config_set_text(sim_runtime_config *config, const char *name,
     const field *field = find_field(name);
     if (field == NULL)
         return fail(error, capacity, "unknown setting '%s'", name);
-    char expected[96];
-    describe(field, expected, sizeof expected);
+    char expected[128];
+    describe(field, false, expected, sizeof expected);
     double number;
     int64_t integer;
     sim_fail_status status;
@@ -197,8 +209,8 @@ static const char *json_type_name(const json_t *value)
 static int wrong_type(const field *field, const json_t *value, char *error,
                       size_t capacity)
 {
-    char expected[96];
-    describe(field, expected, sizeof expected);
+    char expected[128];
+    describe(field, true, expected, sizeof expected);
     return fail(error, capacity,
                 "Invalid type for '%s': expected %s, but got %s instead.",
                 field->name, expected, json_type_name(value));
@@ -207,8 +219,8 @@ static int wrong_type(const field *field, const json_t *value, char *error,
 static int out_of_range(const field *field, double value, char *error,
                         size_t capacity)
 {
-    char expected[96];
-    describe(field, expected, sizeof expected);
+    char expected[128];
+    describe(field, true, expected, sizeof expected);
     return fail(error, capacity, "Invalid '%s': expected %s, but got %g instead.",
                 field->name, expected, value);
 }

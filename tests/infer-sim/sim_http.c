@@ -184,13 +184,12 @@ static enum MHD_Result dispatch(sim_server *server,
                                 struct MHD_Connection *connection,
                                 sim_exchange *exchange, const char *url)
 {
-    if (exchange->route == SIM_ROUTE_CHAT)
-        return sim_chat_handle(server, connection, exchange);
-    if (exchange->body_too_large)
+    /* Chat answers its own 413s: they count as rejected in the ledger. */
+    if (exchange->body_too_large && exchange->route != SIM_ROUTE_CHAT)
         return send_too_large(exchange, connection);
     switch (exchange->route) {
     case SIM_ROUTE_CHAT:
-        break;
+        return sim_chat_handle(server, connection, exchange);
     case SIM_ROUTE_MODELS:
         return sim_control_models(server, connection, exchange);
     case SIM_ROUTE_MODEL:

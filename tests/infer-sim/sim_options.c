@@ -241,14 +241,15 @@ static sim_options_result apply_option(sim_options *options, int id,
                                        const char *argument, char *error,
                                        size_t capacity)
 {
-    uint64_t number;
+    uint64_t number = 0;
     sim_options_result result;
     switch (id) {
     case OPTION_LISTEN:
         return set_listen(options, argument, error, capacity);
     case OPTION_PORT:
         result = set_number(&number, "port", argument, 0, 65535, error, capacity);
-        options->port = (uint16_t)number;
+        if (result == SIM_OPTIONS_RUN)
+            options->port = (uint16_t)number;
         return result;
     case OPTION_PORT_FILE:
         if (*argument == '\0')
@@ -263,7 +264,8 @@ static sim_options_result apply_option(sim_options *options, int id,
     case OPTION_THREADS:
         result = set_number(&number, "threads", argument, 1, MAX_THREADS, error,
                             capacity);
-        options->threads = (unsigned)number;
+        if (result == SIM_OPTIONS_RUN)
+            options->threads = (unsigned)number;
         return result;
     case OPTION_ACCESS_LOG:
         options->access_log = true;

@@ -3,7 +3,10 @@ llmoin node (see llmoin_stack.py), stopped when the module is done.
 
 The node's directory must be traversable by the users the servers drop to
 when the tests run as root (postgres, nobody), so it is not pytest's private
-tmp_path. Set LLMOIN_KEEP_STATE=1 to keep it for a post-mortem."""
+tmp_path. Set LLMOIN_KEEP_STATE=1 to keep it for a post-mortem.
+
+When the servers stop, their logs are searched for sanitizer reports (the
+ASan+UBSan build of ./ops/test): a report fails the module's last test."""
 
 import os
 import shutil
@@ -11,16 +14,21 @@ import tempfile
 
 import pytest
 
-from llmoin_stack import Stack
+from llmoin_stack import Stack, sanitizer_reports
 
 
 @pytest.fixture(scope="module")
 def stack(request):
     state = tempfile.mkdtemp(prefix=f"llmoin-{request.module.__name__}-")
     os.chmod(state, 0o755)
-    node = Stack(state).start()
-    node.add_model()
-    yield node
-    node.stop()
-    if not os.environ.get("LLMOIN_KEEP_STATE"):
-        shutil.rmtree(state, ignore_errors=True)
+    node = Stack(state)
+    try:
+        node.start()
+        node.add_model()
+        yield node
+    finally:
+        node.stop()
+        reports = sanitizer_reports(node.state)
+        if not os.environ.get("LLMOIN_KEEP_STATE") and not reports:
+            shutil.rmtree(state, ignore_errors=True)
+    assert reports == [], f"sanitizer reports (state kept in {state}):\n" + "\n".join(reports)

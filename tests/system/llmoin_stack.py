@@ -180,3 +180,20 @@ def _alive(pid):
 def marker():
     """A string that must never be stored or logged anywhere."""
     return f"LLMOIN-MARKER-{uuid.uuid4().hex}"
+
+
+SANITIZER_SIGNS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:")
+
+
+def sanitizer_reports(state):
+    """Sanitizer findings in a node's logs: ASan/UBSan write them to the
+    servers' stderr logs, or to asan.*/ubsan.* files for nginx."""
+    found = []
+    for path in pathlib.Path(state).rglob("*"):
+        if not path.is_file() or "pg" in path.relative_to(state).parts[:1]:
+            continue
+        if path.name.startswith(("asan.", "ubsan.")):
+            found.append(f"{path}: {path.read_text(errors='replace')[:2000]}")
+        elif path.suffix == ".log" and any(sign in path.read_bytes() for sign in SANITIZER_SIGNS):
+            found.append(f"{path}: {path.read_text(errors='replace')[-2000:]}")
+    return found
