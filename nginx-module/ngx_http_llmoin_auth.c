@@ -50,7 +50,7 @@ ngx_http_llmoin_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmoin_module);
+    ctx = ngx_http_llmoin_get_ctx(r);
 
     if (ctx != NULL) {
         /* back after the body was read and the request admitted */
@@ -224,18 +224,14 @@ ngx_http_llmoin_authenticate(ngx_http_request_t *r,
         return NGX_DONE;
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_llmoin_ctx_t));
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_llmoin_copy_identity(r, ctx, key) != NGX_OK) {
+    ctx = ngx_http_llmoin_create_ctx(r);
+    if (ctx == NULL
+        || ngx_http_llmoin_copy_identity(r, ctx, key) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_memcpy(ctx->key_hash, hash, sizeof(hash));
-
-    ngx_http_set_ctx(r, ctx, ngx_http_llmoin_module);
 
     *ctxp = ctx;
 

@@ -87,6 +87,10 @@ typedef struct {
 extern ngx_module_t  ngx_http_llmoin_module;
 
 
+/* ngx_http_llmoin_ctx.c */
+ngx_http_llmoin_ctx_t *ngx_http_llmoin_create_ctx(ngx_http_request_t *r);
+ngx_http_llmoin_ctx_t *ngx_http_llmoin_get_ctx(ngx_http_request_t *r);
+
 /* ngx_http_llmoin_snapshot.c */
 ngx_int_t ngx_http_llmoin_snapshot_init_process(ngx_cycle_t *cycle);
 const llmoin_snapshot_t *ngx_http_llmoin_snapshot(void);

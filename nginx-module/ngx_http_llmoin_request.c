@@ -60,7 +60,7 @@ ngx_http_llmoin_body_handler(ngx_http_request_t *r)
     ngx_int_t               rc;
     ngx_http_llmoin_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmoin_module);
+    ctx = ngx_http_llmoin_get_ctx(r);
 
     rc = ngx_http_llmoin_admit(r, ctx);
 

@@ -101,7 +101,7 @@ ngx_http_llmoin_header_filter(ngx_http_request_t *r)
 {
     ngx_http_llmoin_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmoin_module);
+    ctx = ngx_http_llmoin_get_ctx(r);
 
     if (ctx != NULL && ctx->admitted && r == r->main
         && ctx->response_kind == NGX_HTTP_LLMOIN_RESPONSE_UNKNOWN
@@ -135,7 +135,7 @@ ngx_http_llmoin_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ngx_chain_t            *cl;
     ngx_http_llmoin_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmoin_module);
+    ctx = ngx_http_llmoin_get_ctx(r);
 
     if (ctx == NULL || ctx->response_kind == NGX_HTTP_LLMOIN_RESPONSE_UNKNOWN
         || ctx->response_finished)

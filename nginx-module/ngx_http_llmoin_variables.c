@@ -165,7 +165,7 @@ ngx_http_llmoin_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     ngx_http_llmoin_ctx_t       *ctx;
     ngx_http_llmoin_variable_e   which = data;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_llmoin_module);
+    ctx = ngx_http_llmoin_get_ctx(r->main);
 
     v->valid = 1;
     v->no_cacheable = 1;

@@ -95,12 +95,31 @@ run(const tenantd_config_t *config)
     return EXIT_SUCCESS;
 }
 
+/* `tenantd --routes`: the management API's routes, one per line, for the
+ * test that keeps docs/openapi.yaml complete. */
+static int
+print_routes(void)
+{
+    const api_route_t *routes;
+    size_t             count, i;
+
+    routes = api_routes(&count);
+    for (i = 0; i < count; i++) {
+        printf("%s %s\n", routes[i].method, routes[i].pattern);
+    }
+    return EXIT_SUCCESS;
+}
+
 int
 main(int argc, char **argv)
 {
     static tenantd_config_t config;
     char                    error[1024];
     int                     rc;
+
+    if (argc == 2 && strcmp(argv[1], "--routes") == 0) {
+        return print_routes();
+    }
 
     switch (config_load(&config, argc, argv, error, sizeof(error))) {
     case CONFIG_HELP:
