@@ -70,7 +70,7 @@ set_file_access(int fd, const char *group_name)
 {
     struct group *group;
 
-    if (fchmod(fd, group_name[0] != '\0' ? 0640 : 0644) != 0) {
+    if (fchmod(fd, group_name[0] != '\0' ? 0640 : 0600) != 0) {
         return -1;
     }
     if (group_name[0] == '\0') {

@@ -122,3 +122,12 @@ def test_key_of_one_tenant_is_counted_for_that_tenant_only(stack, hamburg):
     changed = [slug for slug in after
                if after[slug]["requests"] != before.get(slug, {}).get("requests", 0)]
     assert changed == ["hamburg"]
+
+
+def test_snapshot_with_key_hashes_is_not_world_readable(stack, hamburg):
+    snapshot = stack.state / "run" / "snapshot.json"
+
+    mode = snapshot.stat().st_mode & 0o777
+
+    assert mode & 0o007 == 0, oct(mode)
+    assert b'"hash"' in snapshot.read_bytes()
