@@ -3,6 +3,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
+#include "validate.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -51,6 +52,44 @@ api_init(const tenantd_config_t *config)
 {
     api_config = config;
     pthread_key_create(&database_key, close_database);
+}
+
+/* What a path parameter must look like, by its name in the route pattern.
+ * A value that cannot exist is a bad request, not an unknown object. */
+static const field_spec_t path_parameters[] = {
+    { "slug", JSON_STRING, true, false, 32, "^[a-z][a-z0-9-]{1,31}$",
+      "a tenant slug: 2 to 32 lowercase letters, digits or dashes, starting with a letter" },
+    { "key_id", JSON_STRING, true, false, 20, "^key_[0-9a-f]{16}$",
+      "a key id: key_ and 16 lowercase hex digits" },
+    FIELD_SPEC_END
+};
+
+static bool
+check_path_parameters(const api_route_t *route, api_request_t *request,
+                      api_response_t *response)
+{
+    const field_spec_t *spec;
+    const char         *name = route->pattern;
+    char                message[300];
+    size_t              index = 0, length;
+
+    while ((name = strchr(name, '{')) != NULL && index < API_MAX_PATH_PARAMS) {
+        name++;
+        length = strcspn(name, "}");
+        for (spec = path_parameters; spec->name != NULL; spec++) {
+            if (strlen(spec->name) == length && strncmp(spec->name, name, length) == 0
+                && !validate_string(spec, request->params[index], message,
+                                    sizeof(message)))
+            {
+                api_error(response, 400, "invalid_request_error", "invalid_parameter",
+                          "path parameter '%s' must be %s", spec->name,
+                          spec->pattern_help);
+                return false;
+            }
+        }
+        index++;
+    }
+    return true;
 }
 
 const api_route_t *
@@ -178,6 +217,9 @@ api_dispatch(api_request_t *request, api_response_t *response)
         path_known = true;
         if (strcmp(route->method, request->method) != 0) {
             continue;
+        }
+        if (!check_path_parameters(route, request, response)) {
+            return;
         }
         if (route->needs_database && !connect_database(request, response)) {
             return;

@@ -23,10 +23,13 @@ static const char list_sql[] =
 static const char document_sql[] =
     "SELECT '', doc FROM api_model_docs WHERE alias = $1";
 
+/* $4 says whether the body named upstream_model: absent keeps the current
+ * one, null clears it. */
 static const char upsert_sql[] =
     "INSERT INTO models (alias, pool_name, upstream_model) VALUES ($1, $2, $3)"
     " ON CONFLICT (alias) DO UPDATE SET pool_name = EXCLUDED.pool_name,"
-    " upstream_model = EXCLUDED.upstream_model";
+    " upstream_model = CASE WHEN $4::boolean THEN EXCLUDED.upstream_model"
+    "                       ELSE models.upstream_model END";
 
 void
 models_list(api_request_t *request, api_response_t *response)
@@ -44,7 +47,7 @@ models_list(api_request_t *request, api_response_t *response)
 }
 
 static void
-store_model(api_request_t *request, api_response_t *response, const char *params[3])
+store_model(api_request_t *request, api_response_t *response, const char *params[4])
 {
     char        object[300], ignored[24];
     json_t     *before = NULL, *after = NULL;
@@ -54,7 +57,7 @@ store_model(api_request_t *request, api_response_t *response, const char *params
     if (db_begin(request->db, &error) != 0
         || change_read_document(request->db, document_sql, params[0], ignored,
                                 &before, &error) < 0
-        || db_exec(request->db, upsert_sql, 3, params, &error) != 0
+        || db_exec(request->db, upsert_sql, 4, params, &error) != 0
         || change_read_document(request->db, document_sql, params[0], ignored,
                                 &after, &error) != 1
         || audit_record(request->db, &request->caller, NULL,
@@ -81,7 +84,7 @@ void
 models_create(api_request_t *request, api_response_t *response)
 {
     char        message[512];
-    const char *params[3];
+    const char *params[4];
     json_t     *body;
 
     body = validate_body(request->body, request->body_length, model_fields,
@@ -93,6 +96,7 @@ models_create(api_request_t *request, api_response_t *response)
     params[0] = json_string_value(json_object_get(body, "alias"));
     params[1] = json_string_value(json_object_get(body, "pool"));
     params[2] = json_string_value(json_object_get(body, "upstream_model"));
+    params[3] = json_object_get(body, "upstream_model") != NULL ? "true" : "false";
     store_model(request, response, params);
     json_decref(body);
 }

@@ -29,6 +29,19 @@ type_matches(json_type wanted, const json_t *value)
     return json_typeof(value) == wanted;
 }
 
+/* Characters, not bytes: "Senatorin für Finanzen" is 22 long. Continuation
+ * bytes of UTF-8 (10xxxxxx) do not start a character. */
+static size_t
+count_characters(const char *text)
+{
+    size_t count = 0;
+
+    for (; *text != '\0'; text++) {
+        count += ((unsigned char) *text & 0xC0) != 0x80;
+    }
+    return count;
+}
+
 bool
 validate_string(const field_spec_t *field, const char *value, char *message,
                 size_t message_size)
@@ -36,8 +49,8 @@ validate_string(const field_spec_t *field, const char *value, char *message,
     regex_t pattern;
     bool    matches;
 
-    if (field->max_length > 0 && strlen(value) > field->max_length) {
-        snprintf(message, message_size, "field '%s' must be at most %zu bytes long",
+    if (field->max_length > 0 && count_characters(value) > field->max_length) {
+        snprintf(message, message_size, "field '%s' must be at most %zu characters long",
                  field->name, field->max_length);
         return false;
     }

@@ -17,7 +17,7 @@ typedef struct field_spec {
     json_type   type;           /* JSON_STRING, JSON_INTEGER, ... */
     bool        required;
     bool        nullable;
-    size_t      max_length;     /* strings: bytes; 0 = no limit */
+    size_t      max_length;     /* strings: characters; 0 = no limit */
     const char *pattern;        /* strings: POSIX extended regex, or NULL */
     const char *pattern_help;   /* what the pattern means, in words */
 } field_spec_t;

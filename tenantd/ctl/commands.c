@@ -67,16 +67,19 @@ static int check_usage_range(const struct ctl_invocation *inv, struct ctl_error 
 
 #define EXAMPLE_TENANT_HAMBURG                                                      \
     "{\"slug\":\"hamburg\",\"name\":\"Freie und Hansestadt Hamburg\","              \
-    "\"status\":\"active\",\"created_at\":\"2026-11-29T22:00:00Z\"}"
+    "\"status\":\"active\",\"created_at\":\"2026-11-29T22:00:00Z\","                  \
+    "\"updated_at\":\"2026-11-29T22:00:00Z\"}"
 #define EXAMPLE_TENANT_SACHSEN_ANHALT                                               \
     "{\"slug\":\"sachsen-anhalt\",\"name\":\"Sachsen-Anhalt\","                     \
-    "\"status\":\"active\",\"created_at\":\"2026-11-29T22:10:00Z\"}"
+    "\"status\":\"active\",\"created_at\":\"2026-11-29T22:10:00Z\","                  \
+    "\"updated_at\":\"2026-11-29T22:10:00Z\"}"
 #define EXAMPLE_TENANT_BREMEN(STATUS)                                               \
     "{\"slug\":\"bremen-finanzen\",\"name\":\"Bremen – Senatorin für Finanzen\","   \
-    "\"status\":\"" STATUS "\",\"created_at\":\"2026-11-29T22:20:00Z\"}"
+    "\"status\":\"" STATUS "\",\"created_at\":\"2026-11-29T22:20:00Z\","              \
+    "\"updated_at\":\"2026-11-29T22:30:00Z\"}"
 #define EXAMPLE_KEY(ID, USER, NAME, PREFIX, REVOKED, USED)                          \
     "{\"id\":\"" ID "\",\"tenant\":\"hamburg\",\"user\":\"" USER "\",\"name\":" NAME \
-    ",\"prefix\":\"" PREFIX "\",\"created_at\":\"2026-11-29T22:05:00Z\","            \
+    ",\"prefix\":\"" PREFIX "\",\"models\":null,\"created_at\":\"2026-11-29T22:05:00Z\","            \
     "\"expires_at\":null,\"revoked_at\":" REVOKED ",\"last_used_at\":" USED
 
 const struct ctl_command ctl_commands[] = {
@@ -162,7 +165,7 @@ const struct ctl_command ctl_commands[] = {
         .example = { "key", "create", "hamburg", "--user", "alice", "--name", "Fachverfahren X" },
         .example_response = EXAMPLE_KEY("key_0123456789abcdef", "alice", "\"Fachverfahren X\"",
                                         "lmk_AbCd", "null", "null")
-                            ",\"key\":\"lmk_AbCdEXAMPLEexampleEXAMPLEexample\"}",
+                            ",\"key\":\"lmk_AbCdEXAMPLEexampleEXAMPLEexampleEXAMPLEexamA\"}",
     },
     {
         .words = "key list",

@@ -829,6 +829,10 @@ ERRORS = [
     ("GET", "/admin/v1/tenants/bremen-finanzen/suspend", None, 405, "method_not_allowed",
      None),
     ("GET", "/admin/v1/nirgendwo", None, 404, "not_found", None),
+    ("GET", "/admin/v1/tenants/Nicht_Gueltig", None, 400, "invalid_parameter",
+     ("GET", "/admin/v1/tenants/{slug}")),
+    ("POST", "/admin/v1/keys/lmk_secret/revoke", None, 400, "invalid_parameter",
+     ("POST", "/admin/v1/keys/{key_id}/revoke")),
 ]
 
 
