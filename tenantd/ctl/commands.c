@@ -165,7 +165,7 @@ const struct ctl_command ctl_commands[] = {
         .example = { "key", "create", "hamburg", "--user", "alice", "--name", "Fachverfahren X" },
         .example_response = EXAMPLE_KEY("key_0123456789abcdef", "alice", "\"Fachverfahren X\"",
                                         "lmk_AbCd", "null", "null")
-                            ",\"key\":\"lmk_AbCdEXAMPLEexampleEXAMPLEexampleEXAMPLEexamA\"}",
+                            ",\"key\":\"lmk_AbCdEXAMPLEexampleEXAMPLEexampleEXAMPLEexaA\"}",
     },
     {
         .words = "key list",
