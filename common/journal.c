@@ -153,8 +153,20 @@ read_record(reader_t *reader, llmoin_journal_record_t *record)
     {
         return -1;
     }
+    /* within what PostgreSQL's columns hold, so a parsed line always fits */
+    if (timestamp < LLMOIN_JOURNAL_TS_MIN || timestamp > LLMOIN_JOURNAL_TS_MAX) {
+        snprintf(reader->reason, reader->reason_size,
+                 "field 'ts' is outside 2000-01-01 to 2100-01-01");
+        return -1;
+    }
+    if (request_time > LLMOIN_JOURNAL_REQUEST_TIME_MAX) {
+        snprintf(reader->reason, reader->reason_size,
+                 "field 'request_time' is longer than a week");
+        return -1;
+    }
     if (status > 999 || record->prompt_tokens > 2000000000LL
-        || record->completion_tokens > 2000000000LL)
+        || record->completion_tokens > 2000000000LL
+        || record->tenant_id > 9000000000000000000LL)
     {
         snprintf(reader->reason, reader->reason_size, "a number is out of range");
         return -1;

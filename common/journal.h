@@ -24,6 +24,11 @@
 
 #define LLMOIN_JOURNAL_TEXT_MAX 201
 
+/* accepted ranges: 2000-01-01 .. 2100-01-01, and at most a week a request */
+#define LLMOIN_JOURNAL_TS_MIN           946684800.0
+#define LLMOIN_JOURNAL_TS_MAX           4102444800.0
+#define LLMOIN_JOURNAL_REQUEST_TIME_MAX 604800.0
+
 typedef struct llmoin_journal_record {
     char      request_id[33];
     char      ts[32];                   /* seconds since the epoch, "123.456" */

@@ -16,14 +16,9 @@
 #include "ngx_http_llmoin_module.h"
 
 
-#define NGX_HTTP_LLMOIN_RESERVED_PREFIX  "x-llmoin-"
-
-
 static ngx_int_t ngx_http_llmoin_deny(ngx_http_request_t *r,
     ngx_uint_t status, const char *type, const char *code,
     const char *message);
-static ngx_table_elt_t *ngx_http_llmoin_reserved_header(
-    ngx_http_request_t *r);
 static ngx_int_t ngx_http_llmoin_bearer(ngx_http_request_t *r,
     ngx_str_t *token);
 static ngx_int_t ngx_http_llmoin_authenticate(ngx_http_request_t *r,
@@ -110,40 +105,6 @@ ngx_http_llmoin_deny(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-static ngx_table_elt_t *
-ngx_http_llmoin_reserved_header(ngx_http_request_t *r)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *header;
-
-    part = &r->headers_in.headers.part;
-    header = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            header = part->elts;
-            i = 0;
-        }
-
-        if (header[i].key.len >= sizeof(NGX_HTTP_LLMOIN_RESERVED_PREFIX) - 1
-            && ngx_strncasecmp(header[i].key.data,
-                               (u_char *) NGX_HTTP_LLMOIN_RESERVED_PREFIX,
-                               sizeof(NGX_HTTP_LLMOIN_RESERVED_PREFIX) - 1)
-               == 0)
-        {
-            return &header[i];
-        }
-    }
-}
-
-
 static ngx_int_t
 ngx_http_llmoin_bearer(ngx_http_request_t *r, ngx_str_t *token)
 {
@@ -190,6 +151,7 @@ ngx_http_llmoin_authenticate(ngx_http_request_t *r,
     ngx_http_llmoin_ctx_t **ctxp)
 {
     char                          hash[LLMOIN_APIKEY_HASH_BUFSZ];
+    ngx_int_t                     rc;
     ngx_http_llmoin_ctx_t        *ctx;
     const llmoin_snapshot_key_t  *key;
 
@@ -204,23 +166,15 @@ ngx_http_llmoin_authenticate(ngx_http_request_t *r,
                                     "Incorrect API key provided.");
     }
 
-    if (key->expires_at != 0 && ngx_time() >= key->expires_at) {
-        return ngx_http_llmoin_deny(r, NGX_HTTP_UNAUTHORIZED,
-                                    "invalid_request_error", "expired_api_key",
-                                    "This API key has expired.");
+    rc = ngx_http_llmoin_key_refusal(r, key);
+    if (rc != NGX_DECLINED) {
+        ngx_http_finalize_request(r, rc);
+        return NGX_DONE;
     }
 
-    if (key->tenant->suspended) {
-        return ngx_http_llmoin_deny(r, NGX_HTTP_FORBIDDEN, "permission_error",
-                                    "tenant_suspended",
-                                    "Access for your organisation is "
-                                    "suspended. Please contact your "
-                                    "administrator.");
-    }
-
-    if (ngx_http_llmoin_is_models_request(r)) {
-        ngx_http_finalize_request(r, ngx_http_llmoin_models_send(r, snapshot,
-                                                                 key));
+    rc = ngx_http_llmoin_models(r, snapshot, key);
+    if (rc != NGX_DECLINED) {
+        ngx_http_finalize_request(r, rc);
         return NGX_DONE;
     }
 
@@ -236,6 +190,34 @@ ngx_http_llmoin_authenticate(ngx_http_request_t *r,
     *ctxp = ctx;
 
     return NGX_OK;
+}
+
+
+/*
+ * A known key may still not pass: NGX_DECLINED if it may, else the result of
+ * sending the refusal (checked at authentication and again once the body
+ * has arrived, against the snapshot in force then).
+ */
+ngx_int_t
+ngx_http_llmoin_key_refusal(ngx_http_request_t *r,
+    const llmoin_snapshot_key_t *key)
+{
+    if (key->expires_at != 0 && ngx_time() >= key->expires_at) {
+        return ngx_http_llmoin_reject(r, NGX_HTTP_UNAUTHORIZED,
+                                      "invalid_request_error",
+                                      "expired_api_key",
+                                      "This API key has expired.");
+    }
+
+    if (key->tenant->suspended) {
+        return ngx_http_llmoin_reject(r, NGX_HTTP_FORBIDDEN,
+                                      "permission_error", "tenant_suspended",
+                                      "Access for your organisation is "
+                                      "suspended. Please contact your "
+                                      "administrator.");
+    }
+
+    return NGX_DECLINED;
 }
 
 

@@ -97,14 +97,20 @@ const llmoin_snapshot_t *ngx_http_llmoin_snapshot(void);
 
 /* ngx_http_llmoin_auth.c */
 ngx_int_t ngx_http_llmoin_access_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_llmoin_key_refusal(ngx_http_request_t *r,
+    const llmoin_snapshot_key_t *key);
+
+/* ngx_http_llmoin_headers.c */
+ngx_table_elt_t *ngx_http_llmoin_reserved_header(ngx_http_request_t *r);
+ngx_int_t ngx_http_llmoin_trusted_headers(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx);
 
 /* ngx_http_llmoin_request.c */
 ngx_int_t ngx_http_llmoin_read_request(ngx_http_request_t *r,
     ngx_http_llmoin_ctx_t *ctx);
 
 /* ngx_http_llmoin_models.c */
-ngx_int_t ngx_http_llmoin_is_models_request(ngx_http_request_t *r);
-ngx_int_t ngx_http_llmoin_models_send(ngx_http_request_t *r,
+ngx_int_t ngx_http_llmoin_models(ngx_http_request_t *r,
     const llmoin_snapshot_t *snapshot, const llmoin_snapshot_key_t *key);
 
 /* ngx_http_llmoin_error.c */

@@ -3,12 +3,14 @@
  * "stream" from its top level, route the model to the pool that serves it
  * for this tenant, and set the trusted headers for the upstream.
  *
+ *   no body, or no "model" in it  -> 400
  *   body not a JSON object        -> 400
- *   no "model"                    -> 400
+ *   key revoked or expired, tenant
+ *   suspended while the body came -> 401 / 403
  *   model unknown                 -> 404
  *   model not allowed             -> 403
  *
- * Requests without a body (GET /v1/models) go to the default pool.
+ * GET .../models is answered earlier, by ngx_http_llmoin_models.c.
  */
 
 #include "ngx_http_llmoin_module.h"
@@ -17,7 +19,6 @@
 
 
 #define NGX_HTTP_LLMOIN_MODEL_MAX     256
-#define NGX_HTTP_LLMOIN_DEFAULT_POOL  "default"
 
 
 static void ngx_http_llmoin_body_handler(ngx_http_request_t *r);
@@ -28,8 +29,6 @@ static ngx_int_t ngx_http_llmoin_body_bytes(ngx_http_request_t *r,
 static ngx_int_t ngx_http_llmoin_parse_body(ngx_http_request_t *r,
     ngx_http_llmoin_ctx_t *ctx, ngx_str_t *body);
 static ngx_int_t ngx_http_llmoin_route(ngx_http_request_t *r,
-    ngx_http_llmoin_ctx_t *ctx);
-static ngx_int_t ngx_http_llmoin_trusted_headers(ngx_http_request_t *r,
     ngx_http_llmoin_ctx_t *ctx);
 
 
@@ -99,19 +98,16 @@ ngx_http_llmoin_admit(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
 
     ctx->request_body_bytes = body.len;
 
-    if (body.len == 0 && r->method != NGX_HTTP_POST) {
-        ngx_str_set(&ctx->pool, NGX_HTTP_LLMOIN_DEFAULT_POOL);
+    /* after a refusal the answer is sent, whatever the send returned */
 
-    } else {
-        rc = ngx_http_llmoin_parse_body(r, ctx, &body);
-        if (rc != NGX_OK) {
-            return rc;
-        }
+    rc = ngx_http_llmoin_parse_body(r, ctx, &body);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
+    }
 
-        rc = ngx_http_llmoin_route(r, ctx);
-        if (rc != NGX_OK) {
-            return rc;
-        }
+    rc = ngx_http_llmoin_route(r, ctx);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
     }
 
     if (ngx_http_llmoin_trusted_headers(r, ctx) != NGX_OK) {
@@ -163,6 +159,12 @@ ngx_http_llmoin_body_bytes(ngx_http_request_t *r, ngx_str_t *body)
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
 
+        /* a chunked body ends with an empty buffer, neither memory nor file */
+
+        if (ngx_buf_size(b) == 0) {
+            continue;
+        }
+
         if (ngx_buf_in_memory(b)) {
             p = ngx_cpymem(p, b->pos, b->last - b->pos);
             continue;
@@ -209,6 +211,13 @@ ngx_http_llmoin_parse_body(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
     size_t               model_len;
     llmoin_json_span_t   values[2];
     static const char   *keys[] = { "model", "stream" };
+
+    if (body->len == 0) {
+        return ngx_http_llmoin_reject(r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_request_error", "missing_model",
+                                      "You must provide a model parameter in a "
+                                      "JSON request body.");
+    }
 
     rc = llmoin_json_get_top((const char *) body->data, body->len, keys, 2,
                              values);
@@ -260,6 +269,7 @@ static ngx_int_t
 ngx_http_llmoin_route(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
 {
     u_char                           message[512];
+    ngx_int_t                        rc;
     ngx_str_t                        text;
     const char                      *pool;
     llmoin_route_result_t            route;
@@ -281,6 +291,11 @@ ngx_http_llmoin_route(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
                                       "invalid_request_error",
                                       "invalid_api_key",
                                       "Incorrect API key provided.");
+    }
+
+    rc = ngx_http_llmoin_key_refusal(r, key);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     route = llmoin_snapshot_route(snapshot, tenant, key,
@@ -316,95 +331,4 @@ ngx_http_llmoin_route(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
     return ngx_http_llmoin_send_error(r, NGX_HTTP_FORBIDDEN,
                                       "permission_error", "model_not_allowed",
                                       &text);
-}
-
-
-static ngx_int_t
-ngx_http_llmoin_set_header(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_str_t *value)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == name->len
-            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
-        {
-            h[i].value = *value;
-            return NGX_OK;
-        }
-    }
-
-    h = ngx_list_push(&r->headers_in.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->key = *name;
-    h->value = *value;
-
-    h->lowcase_key = ngx_pnalloc(r->pool, name->len);
-    if (h->lowcase_key == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = ngx_hash_strlow(h->lowcase_key, name->data, name->len);
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_llmoin_trusted_headers(ngx_http_request_t *r,
-    ngx_http_llmoin_ctx_t *ctx)
-{
-    ngx_str_t                   request_id;
-    ngx_http_variable_value_t  *vv;
-
-    static ngx_str_t  tenant = ngx_string("X-LLMoin-Tenant");
-    static ngx_str_t  user = ngx_string("X-LLMoin-User");
-    static ngx_str_t  request_id_header = ngx_string("X-Request-Id");
-    static ngx_str_t  request_id_name = ngx_string("request_id");
-
-    vv = ngx_http_get_variable(r, &request_id_name,
-                               ngx_hash_key(request_id_name.data,
-                                            request_id_name.len));
-    if (vv == NULL || vv->not_found) {
-        return NGX_ERROR;
-    }
-
-    request_id.data = vv->data;
-    request_id.len = vv->len;
-
-    /* the user's credential is not the upstream's business */
-
-    if (r->headers_in.authorization != NULL) {
-        ngx_str_null(&r->headers_in.authorization->value);
-    }
-
-    if (ngx_http_llmoin_set_header(r, &tenant, &ctx->tenant_slug) != NGX_OK
-        || ngx_http_llmoin_set_header(r, &user, &ctx->user_pseudonym)
-           != NGX_OK
-        || ngx_http_llmoin_set_header(r, &request_id_header, &request_id)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
 }

@@ -10,6 +10,8 @@
  * ngx_http_llmoin_usage_settle() decides the numbers once, when the log
  * phase first asks for them:
  *
+ *   client gone before an answer   the prompt estimated, "estimated"
+ *   (499)                          (the pool may have worked on it)
  *   no response or status >= 400   0 tokens, usage "none"
  *   usage reported                 those numbers, "reported"
  *   otherwise                      estimate (common/token_estimate.h),
@@ -186,6 +188,7 @@ ngx_http_llmoin_reported(ngx_http_llmoin_ctx_t *ctx, llmoin_usage_t *usage)
 void
 ngx_http_llmoin_usage_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
 {
+    ngx_uint_t      status;
     llmoin_usage_t  usage;
 
     if (ctx->settled) {
@@ -194,9 +197,17 @@ ngx_http_llmoin_usage_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
 
     ctx->settled = 1;
 
-    if (r->headers_out.status == 0
-        || r->headers_out.status >= NGX_HTTP_BAD_REQUEST)
-    {
+    /* the status the log records ($status) */
+
+    status = r->err_status ? r->err_status : r->headers_out.status;
+
+    if (status == NGX_HTTP_CLIENT_CLOSED_REQUEST) {
+        ctx->prompt_tokens = llmoin_estimate_tokens(ctx->request_body_bytes);
+        ctx->usage_source = NGX_HTTP_LLMOIN_USAGE_ESTIMATED;
+        return;
+    }
+
+    if (status == 0 || status >= NGX_HTTP_BAD_REQUEST) {
         ctx->usage_source = NGX_HTTP_LLMOIN_USAGE_NONE;
         return;
     }

@@ -174,6 +174,9 @@ match_pattern(const char *pattern, const char *path,
     return *pattern == '\0' && *path == '\0';
 }
 
+/* One slow report or lock wait must not hold the API thread for long. */
+#define API_STATEMENT_TIMEOUT "SET statement_timeout = '15s'"
+
 PGconn *
 api_database(db_error_t *error)
 {
@@ -182,7 +185,10 @@ api_database(db_error_t *error)
 
     rc = db_ensure_connected(&conn, api_config->database, error);
     pthread_setspecific(database_key, conn);
-    return rc == 0 ? conn : NULL;
+    if (rc == 1 && db_exec(conn, API_STATEMENT_TIMEOUT, 0, NULL, error) != 0) {
+        return NULL;
+    }
+    return rc >= 0 ? conn : NULL;
 }
 
 static bool

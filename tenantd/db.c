@@ -64,7 +64,7 @@ db_ensure_connected(PGconn **conn, const char *conninfo, db_error_t *error)
     }
     PQfinish(*conn);
     *conn = db_connect(conninfo, error);
-    return *conn != NULL ? 0 : -1;
+    return *conn != NULL ? 1 : -1;
 }
 
 PGresult *

@@ -27,7 +27,9 @@ typedef struct db_error {
  * to UTC so timestamps render the same everywhere. */
 PGconn *db_connect(const char *conninfo, db_error_t *error);
 
-/* Returns a usable connection in *conn, reconnecting if it was lost. */
+/* Returns a usable connection in *conn, reconnecting if it was lost:
+ * 1 after a new connection (session settings need setting again), 0 when
+ * the old one is fine, -1 when the database cannot be reached. */
 int db_ensure_connected(PGconn **conn, const char *conninfo, db_error_t *error);
 
 /* Runs a statement that returns no rows we need. 0 or -1. */

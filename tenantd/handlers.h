@@ -11,6 +11,10 @@
 void health_show(api_request_t *request, api_response_t *response);
 
 /* tenants.c */
+/* The id (as text, 24 bytes) of the tenant named by the first path
+ * parameter: 1 found, 0 unknown (404 answered), -1 error (answered). */
+int tenants_find(api_request_t *request, api_response_t *response, char tenant_id[24]);
+
 void tenants_list(api_request_t *request, api_response_t *response);
 void tenants_create(api_request_t *request, api_response_t *response);
 void tenants_show(api_request_t *request, api_response_t *response);

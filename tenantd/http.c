@@ -46,13 +46,17 @@ lookup_query(void *context, const char *name)
 static bool
 uid_in_group(uid_t uid, const char *group_name)
 {
-    struct passwd *user;
-    struct group  *group;
+    struct passwd  user_entry, *user = NULL;
+    struct group   group_entry, *group = NULL;
+    char           user_buffer[4096], group_buffer[4096];
     gid_t          groups[256];
     int            count = 256, i;
 
-    if (group_name[0] == '\0' || (group = getgrnam(group_name)) == NULL
-        || (user = getpwuid(uid)) == NULL)
+    if (group_name[0] == '\0'
+        || getgrnam_r(group_name, &group_entry, group_buffer, sizeof(group_buffer),
+                      &group) != 0 || group == NULL
+        || getpwuid_r(uid, &user_entry, user_buffer, sizeof(user_buffer), &user) != 0
+        || user == NULL)
     {
         return false;
     }
@@ -164,6 +168,7 @@ handle(listener_kind_t kind, struct MHD_Connection *connection, const char *url,
        const char *method, pending_request_t *pending, api_response_t *response)
 {
     api_request_t request;
+    char          safe_method[32], safe_path[512];
 
     memset(&request, 0, sizeof(request));
     request.method = method;
@@ -188,9 +193,10 @@ handle(listener_kind_t kind, struct MHD_Connection *connection, const char *url,
     } else {
         api_dispatch(&request, response);
     }
-    log_info("event=admin_request caller=%s method=%s path=%s status=%d",
-             request.caller.name[0] ? request.caller.name : "unknown", method, url,
-             response->status);
+    log_info("event=admin_request caller=%s method=%s path=\"%s\" status=%d",
+             request.caller.name[0] ? request.caller.name : "unknown",
+             log_safe(method, safe_method, sizeof(safe_method)),
+             log_safe(url, safe_path, sizeof(safe_path)), response->status);
 }
 
 static bool

@@ -21,9 +21,6 @@ static const field_spec_t create_fields[] = {
     FIELD_SPEC_END
 };
 
-static const char tenant_id_sql[] =
-    "SELECT id::text FROM tenants WHERE slug = $1";
-
 static const char list_sql[] =
     "SELECT json_build_object('data', coalesce(json_agg(doc ORDER BY created_at, id), '[]'))"
     " FROM api_key_docs WHERE tenant_id = $1::bigint";
@@ -42,30 +39,6 @@ static const char document_locked_sql[] =
 static const char revoke_sql[] =
     "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL";
 
-/* 1 found (id in tenant_id), 0 unknown tenant (404 answered), -1 error. */
-static int
-find_tenant(api_request_t *request, api_response_t *response, char tenant_id[24])
-{
-    PGresult   *result;
-    db_error_t  error;
-    int         found;
-
-    result = db_query(request->db, tenant_id_sql, 1, &request->params[0], &error);
-    if (result == NULL) {
-        api_database_error(response, &error);
-        return -1;
-    }
-    found = PQntuples(result) > 0;
-    if (found) {
-        snprintf(tenant_id, 24, "%s", PQgetvalue(result, 0, 0));
-    } else {
-        api_error(response, 404, "invalid_request_error", "tenant_not_found",
-                  "tenant '%s' not found", request->params[0]);
-    }
-    PQclear(result);
-    return found;
-}
-
 void
 keys_list(api_request_t *request, api_response_t *response)
 {
@@ -75,7 +48,7 @@ keys_list(api_request_t *request, api_response_t *response)
     db_error_t  error;
     json_t     *list;
 
-    if (find_tenant(request, response, tenant_id) != 1) {
+    if (tenants_find(request, response, tenant_id) != 1) {
         return;
     }
     list = db_query_json(request->db, list_sql, 1, params, &found, &error);
@@ -160,7 +133,7 @@ keys_create(api_request_t *request, api_response_t *response)
         api_error(response, 400, "invalid_request_error", "invalid_body", "%s", message);
         return;
     }
-    if (find_tenant(request, response, tenant_id) == 1) {
+    if (tenants_find(request, response, tenant_id) == 1) {
         name = json_string_value(json_object_get(body, "name"));
         store_key(request, response, tenant_id,
                   json_string_value(json_object_get(body, "user")), name);

@@ -42,3 +42,21 @@ log_line(const char *level, const char *format, va_list args)
 LOG_FUNCTION(log_info, "info")
 LOG_FUNCTION(log_warn, "warn")
 LOG_FUNCTION(log_error, "error")
+
+const char *
+log_safe(const char *text, char *out, size_t out_size)
+{
+    size_t         used = 0;
+    unsigned char  c;
+
+    for (; *text != '\0' && used + 5 < out_size; text++) {
+        c = (unsigned char) *text;
+        if (c <= ' ' || c == '"' || c == '\\' || c == 0x7f) {
+            used += (size_t) snprintf(out + used, out_size - used, "\\x%02x", c);
+        } else {
+            out[used++] = (char) c;
+        }
+    }
+    out[used] = '\0';
+    return out;
+}

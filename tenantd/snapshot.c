@@ -68,7 +68,8 @@ now_milliseconds(void)
 static int
 set_file_access(int fd, const char *group_name)
 {
-    struct group *group;
+    struct group  entry, *group = NULL;
+    char          buffer[4096];
 
     if (fchmod(fd, group_name[0] != '\0' ? 0640 : 0600) != 0) {
         return -1;
@@ -76,8 +77,9 @@ set_file_access(int fd, const char *group_name)
     if (group_name[0] == '\0') {
         return 0;
     }
-    group = getgrnam(group_name);
-    if (group == NULL) {
+    if (getgrnam_r(group_name, &entry, buffer, sizeof(buffer), &group) != 0
+        || group == NULL)
+    {
         errno = ENOENT;
         return -1;
     }
@@ -111,7 +113,8 @@ write_atomically(const char *path, const char *group, const char *text)
     int     fd;
 
     snprintf(temporary, sizeof(temporary), "%s.tmp.%ld", path, (long) getpid());
-    fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    unlink(temporary);
+    fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         return -1;
     }
@@ -217,6 +220,12 @@ wait_for_change(PGconn *conn, int seconds)
     struct timeval timeout = { .tv_sec = seconds, .tv_usec = 0 };
     fd_set         readable;
     int            socket_fd = PQsocket(conn), ready;
+
+    /* A change made while the last rendering ran was read by libpq along
+     * with its result and queued: it counts before any waiting. */
+    if (drain_notifications(conn)) {
+        return 1;
+    }
 
     FD_ZERO(&readable);
     FD_SET(socket_fd, &readable);

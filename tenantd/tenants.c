@@ -35,6 +35,31 @@ static const char set_status_sql[] =
     "UPDATE tenants SET status = $2, updated_at = now()"
     " WHERE slug = $1 AND status <> $2";
 
+static const char id_sql[] = "SELECT id::text FROM tenants WHERE slug = $1";
+
+int
+tenants_find(api_request_t *request, api_response_t *response, char tenant_id[24])
+{
+    PGresult   *result;
+    db_error_t  error;
+    int         found;
+
+    result = db_query(request->db, id_sql, 1, &request->params[0], &error);
+    if (result == NULL) {
+        api_database_error(response, &error);
+        return -1;
+    }
+    found = PQntuples(result) > 0;
+    if (found) {
+        snprintf(tenant_id, 24, "%s", PQgetvalue(result, 0, 0));
+    } else {
+        api_error(response, 404, "invalid_request_error", "tenant_not_found",
+                  "tenant '%s' not found", request->params[0]);
+    }
+    PQclear(result);
+    return found;
+}
+
 void
 tenants_list(api_request_t *request, api_response_t *response)
 {

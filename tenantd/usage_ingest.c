@@ -67,6 +67,8 @@ static const char insert_sql[] =
     "  RETURNING 1)"
     " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM touched)";
 
+static const char tenants_sql[] = "SELECT id FROM tenants ORDER BY id";
+
 static const char reject_sql[] =
     "INSERT INTO ingest_rejects (node, path, \"offset\", reason, line)"
     " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
@@ -77,7 +79,12 @@ typedef struct batch {
     size_t          lines;
     size_t          rejected;
     off_t           end_offset;     /* file offset after the last line taken */
+    long            line_limit;     /* 1 while isolating a line the database refused */
+    long long      *tenants;        /* ids of existing tenants, sorted */
+    size_t          tenant_count;
 } batch_t;
+
+#define INGEST_DATA_ERROR (-2)
 
 typedef struct journal_position {
     long long inode;
@@ -86,6 +93,12 @@ typedef struct journal_position {
 } journal_position_t;
 
 static const tenantd_config_t *ingest_config;
+
+/* When the journal's path was first seen naming another file than the
+ * stored position: nginx may write to the old file until it reopens its
+ * logs, so the switch waits ROTATED_QUIET_SECONDS from then. */
+static long long               rotation_inode = -1;
+static time_t                  rotation_seen;
 static pthread_t               ingest_thread;
 static atomic_bool             ingest_stopping;
 
@@ -157,6 +170,7 @@ batch_free(batch_t *batch)
     for (i = 0; i < COLUMN_COUNT; i++) {
         llmoin_strbuf_free(&batch->columns[i]);
     }
+    free(batch->tenants);
 }
 
 static int
@@ -182,34 +196,88 @@ store_reject(PGconn *conn, const char *path, long long offset, const char *reaso
     return rc;
 }
 
+/* The tenants that exist now: a line of a tenant that does not (offboarded
+ * before its usage arrived) is kept as a reject, not dropped. */
+static int
+load_tenants(PGconn *conn, batch_t *batch, db_error_t *error)
+{
+    PGresult  *result;
+    long long *ids;
+    int        i, count;
+
+    result = db_query(conn, tenants_sql, 0, NULL, error);
+    if (result == NULL) {
+        return -1;
+    }
+    count = PQntuples(result);
+    ids = realloc(batch->tenants, sizeof(long long) * (size_t) (count > 0 ? count : 1));
+    if (ids == NULL) {
+        PQclear(result);
+        snprintf(error->message, sizeof(error->message), "out of memory");
+        return -1;
+    }
+    for (i = 0; i < count; i++) {
+        ids[i] = atoll(PQgetvalue(result, i, 0));
+    }
+    PQclear(result);
+    batch->tenants = ids;
+    batch->tenant_count = (size_t) count;
+    return 0;
+}
+
+static int
+compare_ids(const void *a, const void *b)
+{
+    long long x = *(const long long *) a, y = *(const long long *) b;
+
+    return (x > y) - (x < y);
+}
+
+static bool
+tenant_exists(const batch_t *batch, long long id)
+{
+    return bsearch(&id, batch->tenants, batch->tenant_count, sizeof(long long),
+                   compare_ids) != NULL;
+}
+
+/* A line the parser accepts becomes a record, unless its tenant is gone. */
+static int
+take_line(PGconn *conn, const char *path, long long offset, const char *line,
+          size_t length, batch_t *batch, db_error_t *error)
+{
+    llmoin_journal_record_t record;
+    char                    reason[200];
+
+    if (llmoin_journal_parse(line, length, &record, reason, sizeof(reason)) == 0) {
+        if (tenant_exists(batch, record.tenant_id)) {
+            add_record(batch, &record);
+            return 0;
+        }
+        snprintf(reason, sizeof(reason), "tenant %lld does not exist", record.tenant_id);
+    }
+    batch->rejected++;
+    return store_reject(conn, path, offset, reason, line, length, error);
+}
+
 /* Parses the complete lines of `data` (read at file offset `start`) into the
  * batch; rejected lines are stored right away, in the same transaction. */
 static int
 collect_lines(PGconn *conn, const char *path, const char *data, size_t length,
               long long start, batch_t *batch, db_error_t *error)
 {
-    llmoin_journal_record_t  record;
-    const char              *line = data, *newline;
-    char                     reason[200];
+    const char *line = data, *newline;
 
     batch->end_offset = start;
-    while ((long) batch->lines < ingest_config->ingest_batch_lines
+    while ((long) batch->lines < batch->line_limit
            && (newline = memchr(line, '\n', length - (size_t) (line - data))) != NULL)
     {
         size_t line_length = (size_t) (newline - line);
 
-        if (line_length > 0) {
-            if (llmoin_journal_parse(line, line_length, &record, reason,
-                                     sizeof(reason)) == 0)
-            {
-                add_record(batch, &record);
-            } else if (store_reject(conn, path, start + (line - data), reason, line,
-                                    line_length, error) != 0)
-            {
-                return -1;
-            } else {
-                batch->rejected++;
-            }
+        if (line_length > 0
+            && take_line(conn, path, start + (line - data), line, line_length, batch,
+                         error) != 0)
+        {
+            return -1;
         }
         batch->lines++;
         line = newline + 1;
@@ -363,14 +431,24 @@ choose_file(const journal_file_t *active, journal_position_t *position,
         }
         return;
     }
+    if (rotation_inode != position->inode) {
+        rotation_inode = position->inode;
+        rotation_seen = time(NULL);
+    }
     if (find_rotated_file(ingest_config->journal, position->inode, rotated_path,
                           sizeof(rotated_path))
-        && describe_file(rotated_path, &rotated) == 0
-        && (rotated.size > position->offset
-            || time(NULL) - rotated.modified < ROTATED_QUIET_SECONDS))
+        && describe_file(rotated_path, &rotated) == 0)
     {
-        *chosen = rotated;
-        return;
+        if (rotated.size > position->offset
+            || time(NULL) - rotation_seen < ROTATED_QUIET_SECONDS
+            || time(NULL) - rotated.modified < ROTATED_QUIET_SECONDS)
+        {
+            *chosen = rotated;
+            return;
+        }
+    } else {
+        log_warn("event=journal_predecessor_missing path=%s inode=%lld offset=%lld",
+                 active->path, position->inode, position->offset);
     }
     log_info("event=journal_switched path=%s inode=%lld previous_inode=%lld",
              active->path, active->inode, position->inode);
@@ -405,9 +483,55 @@ read_range(const char *path, long long offset, long long size, size_t *length)
     return data;
 }
 
+static bool
+is_data_error(const db_error_t *error)
+{
+    return strncmp(error->sqlstate, "22", 2) == 0 || strncmp(error->sqlstate, "23", 2) == 0;
+}
+
+/* The database refused a batch although every line parsed. A batch of many
+ * lines is retried one line at a time (INGEST_DATA_ERROR) to find the
+ * culprit; a single refused line is kept in ingest_rejects with the
+ * database's reason and skipped, so one bad line never stalls ingestion. */
+static long
+refused_batch(PGconn *conn, batch_t *batch, const journal_file_t *file,
+              const journal_position_t *position, db_error_t *error)
+{
+    db_error_t  ignored;
+    char       *data;
+    size_t      length;
+    const char *newline;
+
+    log_error("event=ingest_refused path=%s lines=%zu reason=\"%s\"", file->path,
+              batch->lines, error->message);
+    if (!is_data_error(error)) {
+        return -1;
+    }
+    if (batch->line_limit > 1) {
+        return INGEST_DATA_ERROR;
+    }
+    data = read_range(file->path, position->offset, file->size, &length);
+    newline = data != NULL ? memchr(data, '\n', length) : NULL;
+    if (newline == NULL
+        || db_begin(conn, &ignored) != 0
+        || store_reject(conn, file->path, position->offset, error->message, data,
+                        (size_t) (newline - data), &ignored) != 0
+        || save_position(conn, ingest_config->journal, position->inode,
+                         position->offset + (newline - data) + 1, &ignored) != 0
+        || db_commit(conn, &ignored) != 0)
+    {
+        db_rollback(conn);
+        free(data);
+        return -1;
+    }
+    free(data);
+    return 1;
+}
+
 /* One transaction: lock the position, read complete lines after it, insert
- * them, advance the position. Returns lines consumed or -1; *caught_up says
- * whether everything of the active file up to its current size is read. */
+ * them, advance the position. Returns lines consumed, -1 on an error, or
+ * INGEST_DATA_ERROR; *caught_up says whether everything of the active file
+ * up to its current size is read. */
 static long
 ingest_step(PGconn *conn, batch_t *batch, const journal_file_t *active,
             bool *caught_up)
@@ -423,7 +547,8 @@ ingest_step(PGconn *conn, batch_t *batch, const journal_file_t *active,
     batch_reset(batch);
     if (db_begin(conn, &error) != 0
         || lock_position(conn, ingest_config->journal, active->inode, &position,
-                         &error) != 0)
+                         &error) != 0
+        || load_tenants(conn, batch, &error) != 0)
     {
         goto failed;
     }
@@ -437,10 +562,17 @@ ingest_step(PGconn *conn, batch_t *batch, const journal_file_t *active,
         }
     }
     if (collect_lines(conn, file.path, data != NULL ? data : "", length,
-                      position.offset, batch, &error) != 0
-        || insert_batch(conn, batch, &inserted, &error) != 0
-        || save_position(conn, ingest_config->journal, position.inode,
-                         batch->end_offset, &error) != 0
+                      position.offset, batch, &error) != 0)
+    {
+        goto failed;
+    }
+    if (insert_batch(conn, batch, &inserted, &error) != 0) {
+        free(data);
+        db_rollback(conn);
+        return refused_batch(conn, batch, &file, &position, &error);
+    }
+    if (save_position(conn, ingest_config->journal, position.inode,
+                      batch->end_offset, &error) != 0
         || db_commit(conn, &error) != 0)
     {
         goto failed;
@@ -484,6 +616,7 @@ ingest_main(void *unused)
 
     (void) unused;
     memset(&batch, 0, sizeof(batch));
+    batch.line_limit = ingest_config->ingest_batch_lines;
     while (!atomic_load(&ingest_stopping)) {
         if (describe_file(ingest_config->journal, &active) != 0) {
             sleep_milliseconds(ingest_config->ingest_interval_ms);
@@ -494,12 +627,19 @@ ingest_main(void *unused)
             sleep_milliseconds(ingest_config->ingest_interval_ms);
             continue;
         }
-        if (db_ensure_connected(&conn, ingest_config->database, &error) != 0) {
+        if (db_ensure_connected(&conn, ingest_config->database, &error) < 0) {
             log_warn("event=ingest_database_unavailable reason=\"%s\"", error.message);
             sleep_milliseconds(1000);
             continue;
         }
         consumed = ingest_step(conn, &batch, &active, &caught_up);
+        if (consumed == INGEST_DATA_ERROR) {
+            batch.line_limit = 1;
+            continue;
+        }
+        if (caught_up) {
+            batch.line_limit = ingest_config->ingest_batch_lines;
+        }
         idle_inode = caught_up ? active.inode : -1;
         idle_size = caught_up ? active.size : -1;
         if (consumed <= 0) {

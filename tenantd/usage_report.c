@@ -37,8 +37,6 @@ static const char report_sql[] =
     "      'completion_tokens', coalesce(sum(completion_tokens), 0),"
     "      'total_tokens', coalesce(sum(prompt_tokens + completion_tokens), 0)) FROM grouped))";
 
-static const char tenant_id_sql[] = "SELECT id::text FROM tenants WHERE slug = $1";
-
 static bool
 is_leap_year(int year)
 {
@@ -100,27 +98,15 @@ usage_report(api_request_t *request, api_response_t *response)
 {
     const char *by, *from, *to, *params[5];
     char        tenant_id[24];
-    PGresult   *result;
     db_error_t  error;
     json_t     *report;
     bool        found;
 
-    if (!check_parameters(request, response, &by, &from, &to)) {
+    if (!check_parameters(request, response, &by, &from, &to)
+        || tenants_find(request, response, tenant_id) != 1)
+    {
         return;
     }
-    result = db_query(request->db, tenant_id_sql, 1, &request->params[0], &error);
-    if (result == NULL) {
-        api_database_error(response, &error);
-        return;
-    }
-    if (PQntuples(result) == 0) {
-        PQclear(result);
-        api_error(response, 404, "invalid_request_error", "tenant_not_found",
-                  "tenant '%s' not found", request->params[0]);
-        return;
-    }
-    snprintf(tenant_id, sizeof(tenant_id), "%s", PQgetvalue(result, 0, 0));
-    PQclear(result);
 
     params[0] = tenant_id;
     params[1] = from;

@@ -131,13 +131,13 @@ class Stack:
                             headers={"Authorization": f"Bearer {secret}"})
 
     def chat(self, secret, content="Hallo", model=SIM_MODEL, stream=False,
-             headers=None, **fields):
+             headers=None, timeout=30, **fields):
         body = {"model": model, "messages": [{"role": "user", "content": content}],
                 "stream": stream, **fields}
         all_headers = {"Authorization": f"Bearer {secret}"} if secret else {}
         all_headers.update(headers or {})
         return requests.post(f"{self.url}/v1/chat/completions", json=body,
-                             headers=all_headers, timeout=30, stream=stream)
+                             headers=all_headers, timeout=timeout, stream=stream)
 
     # --- the independent ledger and the database ----------------------------
 

@@ -131,3 +131,15 @@ def test_snapshot_with_key_hashes_is_not_world_readable(stack, hamburg):
 
     assert mode & 0o007 == 0, oct(mode)
     assert b'"hash"' in snapshot.read_bytes()
+
+
+def test_oversized_header_is_431_json_without_a_crash(stack, hamburg):
+    before = sim_requests(stack)
+
+    response = stack.chat(None, headers={"Authorization": "Bearer " + "A" * 65536})
+
+    assert error_of(response, 431)["code"] == "headers_too_large"
+    assert sim_requests(stack) == before
+    _, secret = hamburg
+    assert stack.chat(secret).status_code == 200
+    assert "exited on signal" not in (stack.state / "nginx" / "logs" / "error.log").read_text()

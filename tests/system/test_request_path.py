@@ -3,6 +3,8 @@ through nginx and the module, counted by tenantd in PostgreSQL."""
 
 import json
 
+import requests
+
 from llmoin_stack import wait_until
 
 
@@ -83,7 +85,6 @@ def test_request_errors_are_openai_shaped_and_never_reach_the_pool(stack):
     before = stack.sim_stats()["total"]["requests"]
     headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
     url = f"{stack.url}/v1/chat/completions"
-    import requests
 
     cases = [
         (b'{"model": "gpt-4", "messages": []}', 404, "model_not_found"),
@@ -109,3 +110,49 @@ def test_configuration_changes_reach_nginx_without_a_reload(stack):
 
     assert stack.chat(secret).status_code == 200
     assert (stack.state / "nginx" / "nginx.pid").read_text() == pid_before
+
+
+def test_chunked_request_body_is_read_like_any_other(stack):
+    _, secret = stack.onboard("chunked")
+    body = json.dumps({"model": "llmoin-sim", "messages": [{"role": "user", "content": "Hallo"}]})
+
+    def pieces():
+        yield body[:10].encode()
+        yield body[10:].encode()
+
+    response = requests.post(f"{stack.url}/v1/chat/completions", data=pieces(), timeout=10,
+                             headers={"Authorization": f"Bearer {secret}"})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["usage"]["prompt_tokens"] > 0
+    assert "exited on signal" not in (stack.state / "nginx" / "logs" / "error.log").read_text()
+
+
+def test_refusals_after_the_body_answer_once_and_keep_the_connection(stack):
+    _, secret = stack.onboard("keepalive")
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {secret}"}
+    url = f"{stack.url}/v1/chat/completions"
+
+    statuses = [session.post(url, data=body, headers=headers, timeout=10).status_code
+                for body in (b"kaputt", b'{"messages": []}', b'{"model": "llmoin-sim", "stream": "ja"}',
+                             json.dumps({"model": "llmoin-sim", "messages": [
+                                 {"role": "user", "content": "x"}]}).encode())]
+
+    assert statuses == [400, 400, 400, 200]
+    log = (stack.state / "nginx" / "logs" / "error.log").read_text()
+    assert "[alert]" not in log and "header already sent" not in log
+
+
+def test_one_model_is_answered_by_the_gateway(stack):
+    _, secret = stack.onboard("einzeln")
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    found = requests.get(f"{stack.url}/v1/models/llmoin-sim", headers=headers, timeout=5)
+    missing = requests.get(f"{stack.url}/v1/models/gpt-4", headers=headers, timeout=5)
+    bodyless = requests.get(f"{stack.url}/v1/files", headers=headers, timeout=5)
+
+    assert found.status_code == 200
+    assert found.json() == {"id": "llmoin-sim", "object": "model", "created": 0, "owned_by": "llmoin"}
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
+    assert bodyless.status_code == 400 and bodyless.json()["error"]["code"] == "missing_model"

@@ -108,3 +108,19 @@ def test_models_are_listed_by_the_gateway_not_the_pool(stack, hamburg):
     assert [model["id"] for model in listing.json()["data"]] == ["llmoin-sim"]
     assert stack.models("lmk_" + "A" * 43).status_code == 401
     assert stack.sim_stats()["total"]["requests"] == before
+
+
+def test_client_gone_before_the_answer_is_billed_for_its_prompt(stack, hamburg):
+    _, secret = hamburg
+    sim_config(stack, ttft_ms=1500)
+    before = len(rows(stack))
+    try:
+        with pytest.raises(requests.exceptions.Timeout):
+            stack.chat(secret, "Eine lange Frage " * 50, timeout=0.5)
+    finally:
+        sim_config(stack, ttft_ms=0)
+
+    recorded = wait_until(lambda: rows(stack)[before:] or None, timeout=4, what="journal row")
+    status, source, prompt, completion, stream = recorded[0]
+    assert (status, source, completion) == (499, "estimated", 0)
+    assert prompt > 100

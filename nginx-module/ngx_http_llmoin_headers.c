@@ -1,0 +1,153 @@
+/*
+ * Request headers: the reserved X-LLMoin-* family clients may not send, and
+ * the trusted headers the gateway sends upstream in their place.
+ */
+
+#include "ngx_http_llmoin_module.h"
+
+
+#define NGX_HTTP_LLMOIN_RESERVED_PREFIX  "x-llmoin-"
+
+
+typedef struct {
+    ngx_list_part_t  *part;
+    ngx_uint_t        index;
+} ngx_http_llmoin_header_iter_t;
+
+
+static void
+ngx_http_llmoin_header_iter_init(ngx_http_llmoin_header_iter_t *it,
+    ngx_http_request_t *r)
+{
+    it->part = &r->headers_in.headers.part;
+    it->index = 0;
+}
+
+
+static ngx_table_elt_t *
+ngx_http_llmoin_header_next(ngx_http_llmoin_header_iter_t *it)
+{
+    ngx_table_elt_t  *header;
+
+    while (it->index >= it->part->nelts) {
+        if (it->part->next == NULL) {
+            return NULL;
+        }
+
+        it->part = it->part->next;
+        it->index = 0;
+    }
+
+    header = it->part->elts;
+
+    return &header[it->index++];
+}
+
+
+ngx_table_elt_t *
+ngx_http_llmoin_reserved_header(ngx_http_request_t *r)
+{
+    ngx_table_elt_t                *h;
+    ngx_http_llmoin_header_iter_t   it;
+
+    ngx_http_llmoin_header_iter_init(&it, r);
+
+    while ((h = ngx_http_llmoin_header_next(&it)) != NULL) {
+        if (h->key.len >= sizeof(NGX_HTTP_LLMOIN_RESERVED_PREFIX) - 1
+            && ngx_strncasecmp(h->key.data,
+                               (u_char *) NGX_HTTP_LLMOIN_RESERVED_PREFIX,
+                               sizeof(NGX_HTTP_LLMOIN_RESERVED_PREFIX) - 1)
+               == 0)
+        {
+            return h;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* sets every header of that name to value, or adds one */
+
+static ngx_int_t
+ngx_http_llmoin_set_header(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    ngx_uint_t                      found;
+    ngx_table_elt_t                *h;
+    ngx_http_llmoin_header_iter_t   it;
+
+    found = 0;
+    ngx_http_llmoin_header_iter_init(&it, r);
+
+    while ((h = ngx_http_llmoin_header_next(&it)) != NULL) {
+        if (h->key.len == name->len
+            && ngx_strncasecmp(h->key.data, name->data, name->len) == 0)
+        {
+            h->value = *value;
+            found = 1;
+        }
+    }
+
+    if (found) {
+        return NGX_OK;
+    }
+
+    h = ngx_list_push(&r->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key = *name;
+    h->value = *value;
+
+    h->lowcase_key = ngx_pnalloc(r->pool, name->len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = ngx_hash_strlow(h->lowcase_key, name->data, name->len);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_llmoin_trusted_headers(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx)
+{
+    ngx_str_t                   request_id;
+    ngx_http_variable_value_t  *vv;
+
+    static ngx_str_t  tenant = ngx_string("X-LLMoin-Tenant");
+    static ngx_str_t  user = ngx_string("X-LLMoin-User");
+    static ngx_str_t  request_id_header = ngx_string("X-Request-Id");
+    static ngx_str_t  request_id_name = ngx_string("request_id");
+
+    vv = ngx_http_get_variable(r, &request_id_name,
+                               ngx_hash_key(request_id_name.data,
+                                            request_id_name.len));
+    if (vv == NULL || vv->not_found) {
+        return NGX_ERROR;
+    }
+
+    request_id.data = vv->data;
+    request_id.len = vv->len;
+
+    /* the user's credential is not the upstream's business */
+
+    if (r->headers_in.authorization != NULL) {
+        ngx_str_null(&r->headers_in.authorization->value);
+    }
+
+    if (ngx_http_llmoin_set_header(r, &tenant, &ctx->tenant_slug) != NGX_OK
+        || ngx_http_llmoin_set_header(r, &user, &ctx->user_pseudonym)
+           != NGX_OK
+        || ngx_http_llmoin_set_header(r, &request_id_header, &request_id)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
