@@ -16,6 +16,8 @@ static const api_route_t routes[] = {
     { "GET",  "/admin/v1/tenants", tenants_list, true, "List tenants" },
     { "POST", "/admin/v1/tenants", tenants_create, true, "Create a tenant" },
     { "GET",  "/admin/v1/tenants/{slug}", tenants_show, true, "Show a tenant" },
+    { "PATCH", "/admin/v1/tenants/{slug}", tenants_update, true,
+      "Change a tenant's name, host names or model restriction" },
     { "POST", "/admin/v1/tenants/{slug}/suspend", tenants_suspend, true,
       "Suspend a tenant: its users get 403 within 2 s" },
     { "POST", "/admin/v1/tenants/{slug}/resume", tenants_resume, true,
@@ -26,6 +28,12 @@ static const api_route_t routes[] = {
       "Create an API key; the key is in this answer only" },
     { "POST", "/admin/v1/keys/{key_id}/revoke", keys_revoke, true,
       "Revoke an API key: rejected within 2 s" },
+    { "GET",  "/admin/v1/tenants/{slug}/models", tenant_models_list, true,
+      "A tenant's model allow-list" },
+    { "POST", "/admin/v1/tenants/{slug}/models", tenant_models_allow, true,
+      "Allow a model for a tenant, optionally on a dedicated pool" },
+    { "DELETE", "/admin/v1/tenants/{slug}/models", tenant_models_remove, true,
+      "Take a model off a tenant's allow-list (?alias=...)" },
     { "GET",  "/admin/v1/models", models_list, true, "List model aliases" },
     { "POST", "/admin/v1/models", models_create, true,
       "Add or change a model alias and its pool" },
@@ -58,9 +66,9 @@ api_init(const tenantd_config_t *config)
  * A value that cannot exist is a bad request, not an unknown object. */
 static const field_spec_t path_parameters[] = {
     { "slug", JSON_STRING, true, false, 32, "^[a-z][a-z0-9-]{1,31}$",
-      "a tenant slug: 2 to 32 lowercase letters, digits or dashes, starting with a letter" },
+      "a tenant slug: 2 to 32 lowercase letters, digits or dashes, starting with a letter", 0 },
     { "key_id", JSON_STRING, true, false, 20, "^key_[0-9a-f]{16}$",
-      "a key id: key_ and 16 lowercase hex digits" },
+      "a key id: key_ and 16 lowercase hex digits", 0 },
     FIELD_SPEC_END
 };
 

@@ -1,5 +1,7 @@
 #include "db.h"
 
+#include "strbuf.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -156,4 +158,45 @@ bool
 db_error_is(const db_error_t *error, const char *sqlstate)
 {
     return strcmp(error->sqlstate, sqlstate) == 0;
+}
+
+void
+db_array_append(llmoin_strbuf_t *array, const char *value)
+{
+    llmoin_strbuf_append_char(array, array->length == 0 ? '{' : ',');
+    if (value == NULL) {
+        llmoin_strbuf_append_string(array, "NULL");
+        return;
+    }
+    llmoin_strbuf_append_char(array, '"');
+    for (; *value != '\0'; value++) {
+        if (*value == '"' || *value == '\\') {
+            llmoin_strbuf_append_char(array, '\\');
+        }
+        llmoin_strbuf_append_char(array, *value);
+    }
+    llmoin_strbuf_append_char(array, '"');
+}
+
+void
+db_array_close(llmoin_strbuf_t *array)
+{
+    llmoin_strbuf_append_string(array, array->length == 0 ? "{}" : "}");
+}
+
+const char *
+db_array_from_json(llmoin_strbuf_t *array, const json_t *strings)
+{
+    const json_t *element;
+    size_t        index;
+
+    if (strings == NULL || json_is_null(strings)) {
+        return NULL;
+    }
+    llmoin_strbuf_reset(array);
+    json_array_foreach(strings, index, element) {
+        db_array_append(array, json_string_value(element));
+    }
+    db_array_close(array);
+    return llmoin_strbuf_text(array);
 }

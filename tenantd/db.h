@@ -53,4 +53,14 @@ void db_rollback(PGconn *conn);
 
 bool db_error_is(const db_error_t *error, const char *sqlstate);
 
+/* PostgreSQL array literals for parameters ("{...}"): append one element
+ * (NULL -> NULL), then close. An array that got no element closes as "{}". */
+struct llmoin_strbuf;
+void db_array_append(struct llmoin_strbuf *array, const char *value);
+void db_array_close(struct llmoin_strbuf *array);
+
+/* A JSON array of strings (or NULL) as an array literal; NULL for NULL. The
+ * returned text lives in `array`. */
+const char *db_array_from_json(struct llmoin_strbuf *array, const json_t *strings);
+
 #endif

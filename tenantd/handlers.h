@@ -20,6 +20,12 @@ void tenants_create(api_request_t *request, api_response_t *response);
 void tenants_show(api_request_t *request, api_response_t *response);
 void tenants_suspend(api_request_t *request, api_response_t *response);
 void tenants_resume(api_request_t *request, api_response_t *response);
+void tenants_update(api_request_t *request, api_response_t *response);
+
+/* tenant_models.c */
+void tenant_models_list(api_request_t *request, api_response_t *response);
+void tenant_models_allow(api_request_t *request, api_response_t *response);
+void tenant_models_remove(api_request_t *request, api_response_t *response);
 
 /* keys.c */
 void keys_list(api_request_t *request, api_response_t *response);

@@ -8,11 +8,11 @@
 
 static const field_spec_t model_fields[] = {
     { "alias", JSON_STRING, true, false, 200, "^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
-      "a model name of letters, digits and . _ : / -" },
+      "a model name of letters, digits and . _ : / -", 0 },
     { "pool", JSON_STRING, true, false, 32, "^[a-z][a-z0-9_]{0,31}$",
-      "a pool name of lowercase letters, digits and underscores" },
+      "a pool name of lowercase letters, digits and underscores", 0 },
     { "upstream_model", JSON_STRING, false, true, 200, "^[^[:cntrl:]]+$",
-      "the model name the pool's servers know, without control characters" },
+      "the model name the pool's servers know, without control characters", 0 },
     FIELD_SPEC_END
 };
 

@@ -4,17 +4,41 @@
 #include "handlers.h"
 #include "validate.h"
 
+#include "strbuf.h"
+
 #include <stdio.h>
 
 #define SLUG_PATTERN "^[a-z][a-z0-9-]{1,31}$"
 #define SLUG_HELP    "2 to 32 lowercase letters, digits or dashes, starting with a letter"
 
 static const field_spec_t create_fields[] = {
-    { "slug", JSON_STRING, true, false, 32, SLUG_PATTERN, SLUG_HELP },
+    { "slug", JSON_STRING, true, false, 32, SLUG_PATTERN, SLUG_HELP, 0 },
     { "name", JSON_STRING, true, false, 200, "^[^[:cntrl:]]+$",
-      "a non-empty name without control characters" },
+      "a non-empty name without control characters", 0 },
     FIELD_SPEC_END
 };
+
+#define HOST_PATTERN "^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$"
+#define HOST_HELP    "a host name in lowercase, e.g. llmoin.hamburg.de"
+
+static const field_spec_t update_fields[] = {
+    { "name", JSON_STRING, false, false, 200, "^[^[:cntrl:]]+$",
+      "a non-empty name without control characters", 0 },
+    { "hosts", JSON_ARRAY, false, false, 253, HOST_PATTERN, HOST_HELP, 16 },
+    { "models_restricted", JSON_TRUE, false, false, 0, NULL, NULL, 0 },
+    FIELD_SPEC_END
+};
+
+static const char update_sql[] =
+    "UPDATE tenants SET name = coalesce($2, name),"
+    " hosts = coalesce($3::text[], hosts),"
+    " models_restricted = coalesce($4::boolean, models_restricted),"
+    " updated_at = now() WHERE slug = $1";
+
+/* A host name narrows requests to one tenant: it cannot belong to two. */
+static const char host_owner_sql[] =
+    "SELECT t.slug, h FROM tenants t, unnest(t.hosts) h"
+    " WHERE h = ANY($1::text[]) AND t.slug <> $2 LIMIT 1";
 
 static const char list_sql[] =
     "SELECT json_build_object('data', coalesce(json_agg(doc ORDER BY slug), '[]'))"
@@ -174,4 +198,72 @@ void
 tenants_resume(api_request_t *request, api_response_t *response)
 {
     set_status(request, response, "active", "tenant.resume");
+}
+
+static bool
+hosts_are_free(api_request_t *request, api_response_t *response, const char *hosts)
+{
+    const char *params[2] = { hosts, request->params[0] };
+    PGresult   *result;
+    db_error_t  error;
+    bool        free_hosts;
+
+    if (hosts == NULL) {
+        return true;
+    }
+    result = db_query(request->db, host_owner_sql, 2, params, &error);
+    if (result == NULL) {
+        api_database_error(response, &error);
+        return false;
+    }
+    free_hosts = PQntuples(result) == 0;
+    if (!free_hosts) {
+        api_error(response, 409, "invalid_request_error", "host_taken",
+                  "host '%s' already belongs to tenant '%s'", PQgetvalue(result, 0, 1),
+                  PQgetvalue(result, 0, 0));
+    }
+    PQclear(result);
+    return free_hosts;
+}
+
+void
+tenants_update(api_request_t *request, api_response_t *response)
+{
+    char             message[512], object[64], not_found[300];
+    json_t          *body, *restricted;
+    llmoin_strbuf_t  hosts = LLMOIN_STRBUF_INIT;
+    change_t         change = {
+        .document_sql = document_locked_sql,
+        .update_sql = update_sql,
+        .param_count = 4,
+        .action = "tenant.update",
+        .object = object,
+        .not_found_code = "tenant_not_found",
+        .not_found_message = not_found,
+    };
+
+    body = validate_body(request->body, request->body_length, update_fields,
+                         message, sizeof(message));
+    if (body == NULL) {
+        api_error(response, 400, "invalid_request_error", "invalid_body", "%s", message);
+        return;
+    }
+    if (json_object_size(body) == 0) {
+        api_error(response, 400, "invalid_request_error", "invalid_body",
+                  "nothing to change: give name, hosts or models_restricted");
+        json_decref(body);
+        return;
+    }
+    restricted = json_object_get(body, "models_restricted");
+    change.params[0] = request->params[0];
+    change.params[1] = json_string_value(json_object_get(body, "name"));
+    change.params[2] = db_array_from_json(&hosts, json_object_get(body, "hosts"));
+    change.params[3] = restricted == NULL ? NULL : json_is_true(restricted) ? "true" : "false";
+    snprintf(object, sizeof(object), "tenant:%s", request->params[0]);
+    snprintf(not_found, sizeof(not_found), "tenant '%s' not found", request->params[0]);
+    if (hosts_are_free(request, response, change.params[2])) {
+        change_apply(request, response, &change);
+    }
+    llmoin_strbuf_free(&hosts);
+    json_decref(body);
 }

@@ -102,25 +102,6 @@ static time_t                  rotation_seen;
 static pthread_t               ingest_thread;
 static atomic_bool             ingest_stopping;
 
-/* Appends one element of a PostgreSQL array literal; NULL value -> NULL. */
-static void
-append_element(llmoin_strbuf_t *column, const char *value)
-{
-    llmoin_strbuf_append_char(column, column->length == 0 ? '{' : ',');
-    if (value == NULL) {
-        llmoin_strbuf_append_string(column, "NULL");
-        return;
-    }
-    llmoin_strbuf_append_char(column, '"');
-    for (; *value != '\0'; value++) {
-        if (*value == '"' || *value == '\\') {
-            llmoin_strbuf_append_char(column, '\\');
-        }
-        llmoin_strbuf_append_char(column, *value);
-    }
-    llmoin_strbuf_append_char(column, '"');
-}
-
 static void
 add_record(batch_t *batch, const llmoin_journal_record_t *record)
 {
@@ -132,20 +113,20 @@ add_record(batch_t *batch, const llmoin_journal_record_t *record)
     snprintf(completion, sizeof(completion), "%lld", record->completion_tokens);
     snprintf(latency, sizeof(latency), "%ld", record->request_time_ms);
 
-    append_element(&batch->columns[0], record->request_id);
-    append_element(&batch->columns[1], record->ts);
-    append_element(&batch->columns[2], tenant);
-    append_element(&batch->columns[3], record->user);
-    append_element(&batch->columns[4], record->key_id);
-    append_element(&batch->columns[5], record->model);
-    append_element(&batch->columns[6], record->pool);
-    append_element(&batch->columns[7], status);
-    append_element(&batch->columns[8], record->upstream_status);
-    append_element(&batch->columns[9], prompt);
-    append_element(&batch->columns[10], completion);
-    append_element(&batch->columns[11], record->usage_source);
-    append_element(&batch->columns[12], record->stream ? "true" : "false");
-    append_element(&batch->columns[13], latency);
+    db_array_append(&batch->columns[0], record->request_id);
+    db_array_append(&batch->columns[1], record->ts);
+    db_array_append(&batch->columns[2], tenant);
+    db_array_append(&batch->columns[3], record->user);
+    db_array_append(&batch->columns[4], record->key_id);
+    db_array_append(&batch->columns[5], record->model);
+    db_array_append(&batch->columns[6], record->pool);
+    db_array_append(&batch->columns[7], status);
+    db_array_append(&batch->columns[8], record->upstream_status);
+    db_array_append(&batch->columns[9], prompt);
+    db_array_append(&batch->columns[10], completion);
+    db_array_append(&batch->columns[11], record->usage_source);
+    db_array_append(&batch->columns[12], record->stream ? "true" : "false");
+    db_array_append(&batch->columns[13], latency);
     batch->records++;
 }
 
@@ -306,7 +287,7 @@ insert_batch(PGconn *conn, batch_t *batch, long long *inserted, db_error_t *erro
         return 0;
     }
     for (i = 0; i < COLUMN_COUNT; i++) {
-        llmoin_strbuf_append_char(&batch->columns[i], '}');
+        db_array_close(&batch->columns[i]);
         params[i] = llmoin_strbuf_text(&batch->columns[i]);
     }
     params[COLUMN_COUNT] = ingest_config->node;

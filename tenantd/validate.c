@@ -72,6 +72,31 @@ validate_string(const field_spec_t *field, const char *value, char *message,
 }
 
 static bool
+check_string_array(const field_spec_t *field, const json_t *array, char *message,
+                   size_t message_size)
+{
+    const json_t *element;
+    size_t        index;
+
+    if (json_array_size(array) > field->max_items) {
+        snprintf(message, message_size, "field '%s' may hold at most %zu entries",
+                 field->name, field->max_items);
+        return false;
+    }
+    json_array_foreach(array, index, element) {
+        if (!json_is_string(element)) {
+            snprintf(message, message_size, "field '%s' must hold strings only",
+                     field->name);
+            return false;
+        }
+        if (!validate_string(field, json_string_value(element), message, message_size)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
 check_field(const field_spec_t *field, const json_t *value, char *message,
             size_t message_size)
 {
@@ -92,6 +117,9 @@ check_field(const field_spec_t *field, const json_t *value, char *message,
     }
     if (json_is_string(value)) {
         return validate_string(field, json_string_value(value), message, message_size);
+    }
+    if (json_is_array(value)) {
+        return check_string_array(field, value, message, message_size);
     }
     return true;
 }

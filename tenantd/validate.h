@@ -20,9 +20,11 @@ typedef struct field_spec {
     size_t      max_length;     /* strings: characters; 0 = no limit */
     const char *pattern;        /* strings: POSIX extended regex, or NULL */
     const char *pattern_help;   /* what the pattern means, in words */
+    size_t      max_items;      /* arrays of strings: most elements; each
+                                   element is checked like a string field */
 } field_spec_t;
 
-#define FIELD_SPEC_END { NULL, JSON_NULL, false, false, 0, NULL, NULL }
+#define FIELD_SPEC_END { NULL, JSON_NULL, false, false, 0, NULL, NULL, 0 }
 
 /* Parses and checks a body. Returns the object (caller owns it) or NULL with
  * the message in `message`. */
