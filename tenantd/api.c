@@ -8,37 +8,46 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Operators' routes need a verified caller and the database. */
+#define OPERATOR_ROUTE(method, pattern, handler, summary)                    \
+    { method, pattern, handler, true, summary, false }
 
 static const api_route_t routes[] = {
     { "GET",  "/admin/v1/health", health_show, false,
-      "Liveness of tenantd and its database" },
-    { "GET",  "/admin/v1/tenants", tenants_list, true, "List tenants" },
-    { "POST", "/admin/v1/tenants", tenants_create, true, "Create a tenant" },
-    { "GET",  "/admin/v1/tenants/{slug}", tenants_show, true, "Show a tenant" },
-    { "PATCH", "/admin/v1/tenants/{slug}", tenants_update, true,
-      "Change a tenant's name, host names or model restriction" },
-    { "POST", "/admin/v1/tenants/{slug}/suspend", tenants_suspend, true,
-      "Suspend a tenant: its users get 403 within 2 s" },
-    { "POST", "/admin/v1/tenants/{slug}/resume", tenants_resume, true,
-      "Resume a suspended tenant" },
-    { "GET",  "/admin/v1/tenants/{slug}/keys", keys_list, true,
-      "List a tenant's API keys (never the keys themselves)" },
-    { "POST", "/admin/v1/tenants/{slug}/keys", keys_create, true,
-      "Create an API key; the key is in this answer only" },
-    { "POST", "/admin/v1/keys/{key_id}/revoke", keys_revoke, true,
-      "Revoke an API key: rejected within 2 s" },
-    { "GET",  "/admin/v1/tenants/{slug}/models", tenant_models_list, true,
-      "A tenant's model allow-list" },
-    { "POST", "/admin/v1/tenants/{slug}/models", tenant_models_allow, true,
-      "Allow a model for a tenant, optionally on a dedicated pool" },
-    { "DELETE", "/admin/v1/tenants/{slug}/models", tenant_models_remove, true,
-      "Take a model off a tenant's allow-list (?alias=...)" },
-    { "GET",  "/admin/v1/models", models_list, true, "List model aliases" },
-    { "POST", "/admin/v1/models", models_create, true,
-      "Add or change a model alias and its pool" },
-    { "GET",  "/admin/v1/tenants/{slug}/usage", usage_report, true,
-      "Usage of a tenant grouped by day, user or model" },
+      "Liveness of tenantd and its database", true },
+    OPERATOR_ROUTE("GET", "/admin/v1/tenants", tenants_list,
+      "List tenants" ),
+    OPERATOR_ROUTE("POST", "/admin/v1/tenants", tenants_create,
+      "Create a tenant" ),
+    OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}", tenants_show,
+      "Show a tenant" ),
+    OPERATOR_ROUTE("PATCH", "/admin/v1/tenants/{slug}", tenants_update,
+      "Change a tenant's name, host names or model restriction" ),
+    OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/suspend", tenants_suspend,
+      "Suspend a tenant: its users get 403 within 2 s" ),
+    OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/resume", tenants_resume,
+      "Resume a suspended tenant" ),
+    OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}/keys", keys_list,
+      "List a tenant's API keys (never the keys themselves)" ),
+    OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/keys", keys_create,
+      "Create an API key; the key is in this answer only" ),
+    OPERATOR_ROUTE("POST", "/admin/v1/keys/{key_id}/revoke", keys_revoke,
+      "Revoke an API key: rejected within 2 s" ),
+    OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}/models", tenant_models_list,
+      "A tenant's model allow-list" ),
+    OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/models", tenant_models_allow,
+      "Allow a model for a tenant, optionally on a dedicated pool" ),
+    OPERATOR_ROUTE("DELETE", "/admin/v1/tenants/{slug}/models", tenant_models_remove,
+      "Take a model off a tenant's allow-list (?alias=...)" ),
+    OPERATOR_ROUTE("GET", "/admin/v1/models", models_list,
+      "List model aliases" ),
+    OPERATOR_ROUTE("POST", "/admin/v1/models", models_create,
+      "Add or change a model alias and its pool" ),
+    OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}/usage", usage_report,
+      "Usage of a tenant grouped by day, user or model" ),
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -108,11 +117,49 @@ api_routes(size_t *count)
 }
 
 void
+api_response_clear(api_response_t *response)
+{
+    json_decref(response->body);
+    free(response->raw);
+    free(response->location);
+    response->body = NULL;
+    response->raw = NULL;
+    response->location = NULL;
+}
+
+void
 api_ok(api_response_t *response, int status, json_t *body)
 {
+    api_response_clear(response);
     response->status = status;
-    json_decref(response->body);
     response->body = body;
+}
+
+void
+api_raw(api_response_t *response, int status, const char *content_type, char *text,
+        size_t length)
+{
+    api_response_clear(response);
+    response->status = status;
+    response->raw = text;
+    response->raw_length = length;
+    response->content_type = content_type;
+}
+
+static void
+refuse_unauthorised(const api_request_t *request, api_response_t *response)
+{
+    if (request->via_unix_socket) {
+        api_error(response, 403, "permission_error", "not_an_operator",
+                  "this socket is for operators: root, tenantd's user or "
+                  "members of group '%s'", api_config->socket_group);
+        return;
+    }
+    api_error(response, 401, "authentication_error", "operator_token_required",
+              api_config->operator_token_file[0] != '\0'
+                  ? "send 'Authorization: Bearer <operator token>'"
+                  : "the management API over HTTP needs operator_token_file; "
+                    "use llmoinctl on the unix socket");
 }
 
 void
@@ -220,8 +267,8 @@ api_dispatch(api_request_t *request, api_response_t *response)
     bool                 path_known = false;
     size_t               i;
 
+    memset(response, 0, sizeof(*response));
     response->status = 500;
-    response->body = NULL;
 
     for (i = 0; i < ROUTE_COUNT; i++) {
         route = &routes[i];
@@ -231,6 +278,10 @@ api_dispatch(api_request_t *request, api_response_t *response)
         path_known = true;
         if (strcmp(route->method, request->method) != 0) {
             continue;
+        }
+        if (!route->anonymous && request->caller.role == API_ROLE_NONE) {
+            refuse_unauthorised(request, response);
+            return;
         }
         if (!check_path_parameters(route, request, response)) {
             return;

@@ -36,6 +36,7 @@ typedef struct api_request {
     size_t        body_length;
     const char   *params[API_MAX_PATH_PARAMS];
     api_caller_t  caller;
+    bool          via_unix_socket;
     PGconn       *db;
     /* Query string lookup; NULL when absent. */
     const char *(*query)(void *context, const char *name);
@@ -43,8 +44,12 @@ typedef struct api_request {
 } api_request_t;
 
 typedef struct api_response {
-    int     status;
-    json_t *body;
+    int         status;
+    json_t     *body;           /* JSON answer, or ... */
+    char       *raw;            /* ... another body (malloc'd), e.g. HTML */
+    size_t      raw_length;
+    const char *content_type;   /* of raw */
+    char       *location;       /* Location header (malloc'd), or NULL */
 } api_response_t;
 
 typedef void (*api_handler_t)(api_request_t *request, api_response_t *response);
@@ -55,6 +60,7 @@ typedef struct api_route {
     api_handler_t  handler;
     bool           needs_database;
     const char    *summary;
+    bool           anonymous;   /* no credential needed (health, dev IdP) */
 } api_route_t;
 
 void api_init(const tenantd_config_t *config);
@@ -79,5 +85,12 @@ PGconn *api_database(struct db_error *error);
 const char *api_query(api_request_t *request, const char *name);
 
 void api_ok(api_response_t *response, int status, json_t *body);
+
+/* A non-JSON answer; takes ownership of text (malloc'd). */
+void api_raw(api_response_t *response, int status, const char *content_type,
+             char *text, size_t length);
+
+/* Frees what a response holds. */
+void api_response_clear(api_response_t *response);
 
 #endif

@@ -117,49 +117,42 @@ identify_tcp_caller(struct MHD_Connection *connection, api_caller_t *caller)
     }
 }
 
-static bool
-is_health_check(const char *method, const char *url)
-{
-    return strcmp(method, "GET") == 0 && strcmp(url, "/admin/v1/health") == 0;
-}
-
-static void
-refuse_unauthorised(listener_kind_t kind, api_response_t *response)
-{
-    if (kind == LISTENER_UNIX) {
-        api_error(response, 403, "permission_error", "not_an_operator",
-                  "this socket is for operators: root, tenantd's user or "
-                  "members of group '%s'", http_config->socket_group);
-        return;
-    }
-    api_error(response, 401, "authentication_error", "operator_token_required",
-              operator_token_configured
-                  ? "send 'Authorization: Bearer <operator token>'"
-                  : "the management API over HTTP needs operator_token_file; "
-                    "use llmoinctl on the unix socket");
-}
-
 static enum MHD_Result
 send_response(struct MHD_Connection *connection, api_response_t *response)
 {
     struct MHD_Response *reply;
     enum MHD_Result      result;
+    const char          *type = "application/json";
     char                *text;
+    size_t               length;
 
-    text = json_dumps(response->body, JSON_COMPACT);
-    json_decref(response->body);
+    if (response->raw != NULL) {
+        text = response->raw;
+        length = response->raw_length;
+        type = response->content_type;
+        response->raw = NULL;
+    } else {
+        text = response->body != NULL ? json_dumps(response->body, JSON_COMPACT) : strdup("");
+        length = text != NULL ? strlen(text) : 0;
+    }
     if (text == NULL) {
+        api_response_clear(response);
         return MHD_NO;
     }
-    reply = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    reply = MHD_create_response_from_buffer(length, text, MHD_RESPMEM_MUST_FREE);
     if (reply == NULL) {
         free(text);
+        api_response_clear(response);
         return MHD_NO;
     }
-    MHD_add_response_header(reply, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(reply, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(reply, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (response->location != NULL) {
+        MHD_add_response_header(reply, MHD_HTTP_HEADER_LOCATION, response->location);
+    }
     result = MHD_queue_response(connection, (unsigned int) response->status, reply);
     MHD_destroy_response(reply);
+    api_response_clear(response);
     return result;
 }
 
@@ -178,6 +171,7 @@ handle(listener_kind_t kind, struct MHD_Connection *connection, const char *url,
     request.query = lookup_query;
     request.query_context = connection;
 
+    request.via_unix_socket = kind == LISTENER_UNIX;
     if (kind == LISTENER_UNIX) {
         identify_unix_caller(connection, &request.caller);
     } else {
@@ -185,11 +179,10 @@ handle(listener_kind_t kind, struct MHD_Connection *connection, const char *url,
     }
 
     if (pending->too_large) {
+        memset(response, 0, sizeof(*response));
         api_error(response, 413, "invalid_request_error", "body_too_large",
                   "the request body is larger than %ld bytes",
                   http_config->max_body_bytes);
-    } else if (request.caller.role == API_ROLE_NONE && !is_health_check(method, url)) {
-        refuse_unauthorised(kind, response);
     } else {
         api_dispatch(&request, response);
     }
@@ -226,7 +219,7 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
 {
     listener_t        *listener = cls;
     pending_request_t *pending = *request_state;
-    api_response_t     response = { 500, NULL };
+    api_response_t     response;
 
     (void) version;
     if (pending == NULL) {

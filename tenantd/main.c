@@ -95,8 +95,8 @@ run(const tenantd_config_t *config)
     return EXIT_SUCCESS;
 }
 
-/* `tenantd --routes`: the management API's routes, one per line, for the
- * test that keeps docs/openapi.yaml complete. */
+/* `tenantd --routes`: the management API's routes, "METHOD PATTERN<tab>summary"
+ * per line, for the test that keeps docs/openapi.yaml complete. */
 static int
 print_routes(void)
 {
@@ -105,7 +105,7 @@ print_routes(void)
 
     routes = api_routes(&count);
     for (i = 0; i < count; i++) {
-        printf("%s %s\n", routes[i].method, routes[i].pattern);
+        printf("%s %s\t%s\n", routes[i].method, routes[i].pattern, routes[i].summary);
     }
     return EXIT_SUCCESS;
 }
