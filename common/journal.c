@@ -73,6 +73,13 @@ read_seconds(reader_t *reader, const char *name, char *out, size_t size,
     if (value == NULL) {
         return -1;
     }
+    /* plain decimals only: strtod would also take hex floats and "inf",
+     * which the database refuses */
+    if (strspn(value, "0123456789.") != strlen(value)) {
+        snprintf(reader->reason, reader->reason_size,
+                 "field '%s' is not a time in seconds", name);
+        return -1;
+    }
     *seconds = strtod(value, &end);
     if (end == value || *end != '\0' || *seconds < 0 || strlen(value) >= size
         || !isdigit((unsigned char) value[0]))

@@ -187,7 +187,9 @@ parse_key(parse_context_t *context, const llmoin_snapshot_t *snapshot, json_t *k
     if (out->tenant == NULL) {
         return fail(context, "key %s: 'tenant_id' names no tenant of the snapshot", out->id);
     }
-    if (!json_is_null(expires) && !json_is_integer(expires)) {
+    if (!json_is_null(expires)
+        && (!json_is_integer(expires) || json_integer_value(expires) < 0))
+    {
         return fail(context, "key %s: 'expires_at' must be unix seconds or null", out->id);
     }
     out->expires_at = json_is_integer(expires) ? json_integer_value(expires) : 0;
@@ -261,6 +263,12 @@ parse_keys(parse_context_t *context, json_t *root, llmoin_snapshot_t *snapshot)
         }
     }
     qsort(snapshot->keys, snapshot->key_count, sizeof(*snapshot->keys), compare_keys);
+    for (i = 1; i < snapshot->key_count; i++) {
+        if (strcmp(snapshot->keys[i - 1].hash, snapshot->keys[i].hash) == 0) {
+            return fail(context, "keys %s and %s have the same hash", snapshot->keys[i - 1].id,
+                        snapshot->keys[i].id);
+        }
+    }
     return 0;
 }
 

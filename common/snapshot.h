@@ -51,7 +51,8 @@ typedef struct llmoin_snapshot_key {
     char                           *user;
     char                            pseudonym[LLMOIN_PSEUDONYM_BUFSZ];
     long long                       expires_at;  /* unix seconds, 0 = never */
-    char                          **models;      /* key scope; NULL = tenant's */
+    char                          **models;      /* key scope; NULL = the tenant's,
+                                                    [] = nothing */
     size_t                          model_count;
 } llmoin_snapshot_key_t;
 

@@ -1,6 +1,7 @@
 #include "strbuf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,15 +9,19 @@
 static int
 reserve(llmoin_strbuf_t *buffer, size_t extra)
 {
-    size_t  needed = buffer->length + extra + 1, capacity;
+    size_t  needed, capacity;
     char   *data;
 
+    if (extra > SIZE_MAX - buffer->length - 1) {
+        return -1;
+    }
+    needed = buffer->length + extra + 1;
     if (needed <= buffer->capacity) {
         return 0;
     }
     capacity = buffer->capacity > 0 ? buffer->capacity : 256;
     while (capacity < needed) {
-        capacity *= 2;
+        capacity = capacity > SIZE_MAX / 2 ? needed : capacity * 2;
     }
     data = realloc(buffer->data, capacity);
     if (data == NULL) {
