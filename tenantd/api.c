@@ -15,6 +15,10 @@
 #define OPERATOR_ROUTE(method, pattern, handler, summary)                    \
     { method, pattern, handler, true, summary, false }
 
+/* The development identity provider answers browsers: no credential. */
+#define DEV_IDP_ROUTE(method, pattern, handler, summary)                     \
+    { method, pattern, handler, false, summary, true }
+
 static const api_route_t routes[] = {
     { "GET",  "/admin/v1/health", health_show, false,
       "Liveness of tenantd and its database", true },
@@ -36,6 +40,12 @@ static const api_route_t routes[] = {
       "Create an API key; the key is in this answer only" ),
     OPERATOR_ROUTE("POST", "/admin/v1/keys/{key_id}/revoke", keys_revoke,
       "Revoke an API key: rejected within 2 s" ),
+    OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}/issuers", issuers_list,
+      "The identity providers a tenant trusts" ),
+    OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/issuers", issuers_add,
+      "Trust an identity provider for a tenant (one tenant per issuer)" ),
+    OPERATOR_ROUTE("DELETE", "/admin/v1/issuers/{issuer_id}", issuers_remove,
+      "Stop trusting an identity provider: its tokens are refused within 2 s" ),
     OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}/models", tenant_models_list,
       "A tenant's model allow-list" ),
     OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/models", tenant_models_allow,
@@ -48,6 +58,22 @@ static const api_route_t routes[] = {
       "Add or change a model alias and its pool" ),
     OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}/usage", usage_report,
       "Usage of a tenant grouped by day, user or model" ),
+    OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/dev-idp", dev_idp_enable,
+      "Sign the tenant's users in with the development identity provider" ),
+    OPERATOR_ROUTE("DELETE", "/admin/v1/tenants/{slug}/dev-idp", dev_idp_disable,
+      "Stop the development identity provider for the tenant" ),
+    OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/dev-token", dev_idp_mint_token,
+      "Mint a token for a user of a development tenant" ),
+    DEV_IDP_ROUTE("GET", "/dev-idp/{slug}/.well-known/openid-configuration",
+      dev_idp_discovery, "OpenID discovery document of a development tenant" ),
+    DEV_IDP_ROUTE("GET", "/dev-idp/{slug}/jwks", dev_idp_jwks,
+      "Public keys of a development tenant's identity provider" ),
+    DEV_IDP_ROUTE("GET", "/dev-idp/{slug}/authorize", dev_idp_authorize_form,
+      "Sign-in form (authorization code flow with PKCE)" ),
+    DEV_IDP_ROUTE("POST", "/dev-idp/{slug}/authorize", dev_idp_authorize_submit,
+      "Sign in and return to the client with a code" ),
+    DEV_IDP_ROUTE("POST", "/dev-idp/{slug}/token", dev_idp_token,
+      "Exchange a code and its PKCE verifier for tokens" ),
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -78,6 +104,8 @@ static const field_spec_t path_parameters[] = {
       "a tenant slug: 2 to 32 lowercase letters, digits or dashes, starting with a letter", 0 },
     { "key_id", JSON_STRING, true, false, 20, "^key_[0-9a-f]{16}$",
       "a key id: key_ and 16 lowercase hex digits", 0 },
+    { "issuer_id", JSON_STRING, true, false, 18, "^[1-9][0-9]{0,17}$",
+      "an issuer id: a positive number", 0 },
     FIELD_SPEC_END
 };
 

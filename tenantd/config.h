@@ -27,6 +27,11 @@ typedef struct tenantd_config {
     char schema_dir[CONFIG_STRING_MAX];
     char operator_token_file[CONFIG_STRING_MAX];
     char pid_file[CONFIG_STRING_MAX];
+    char jwks_hints[CONFIG_STRING_MAX];
+    char dev_idp_url[CONFIG_STRING_MAX];
+    long jwks_refresh_seconds;
+    long dev_token_max_ttl;
+    bool dev_idp;
     long ingest_interval_ms;
     long ingest_batch_lines;
     long max_body_bytes;

@@ -32,6 +32,23 @@ void keys_list(api_request_t *request, api_response_t *response);
 void keys_create(api_request_t *request, api_response_t *response);
 void keys_revoke(api_request_t *request, api_response_t *response);
 
+/* dev_idp.c: the development identity provider's OIDC endpoints */
+void dev_idp_discovery(api_request_t *request, api_response_t *response);
+void dev_idp_jwks(api_request_t *request, api_response_t *response);
+void dev_idp_authorize_form(api_request_t *request, api_response_t *response);
+void dev_idp_authorize_submit(api_request_t *request, api_response_t *response);
+void dev_idp_token(api_request_t *request, api_response_t *response);
+
+/* dev_idp_admin.c */
+void dev_idp_enable(api_request_t *request, api_response_t *response);
+void dev_idp_disable(api_request_t *request, api_response_t *response);
+void dev_idp_mint_token(api_request_t *request, api_response_t *response);
+
+/* issuers.c */
+void issuers_list(api_request_t *request, api_response_t *response);
+void issuers_add(api_request_t *request, api_response_t *response);
+void issuers_remove(api_request_t *request, api_response_t *response);
+
 /* models.c */
 void models_list(api_request_t *request, api_response_t *response);
 void models_create(api_request_t *request, api_response_t *response);

@@ -8,12 +8,15 @@
 #include "api.h"
 #include "config.h"
 #include "db.h"
+#include "dev_idp.h"
 #include "http.h"
+#include "jwks_fetch.h"
 #include "log.h"
 #include "migrations.h"
 #include "snapshot.h"
 #include "usage_ingest.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -78,7 +81,9 @@ run(const tenantd_config_t *config)
         log_error("event=start_failed reason=\"%s\"", error);
         return EXIT_FAILURE;
     }
-    if (snapshot_start(config) != 0 || usage_ingest_start(config) != 0) {
+    if (snapshot_start(config) != 0 || usage_ingest_start(config) != 0
+        || jwks_fetch_start(config) != 0)
+    {
         log_error("event=start_failed reason=\"cannot start threads\"");
         http_stop();
         return EXIT_FAILURE;
@@ -92,6 +97,7 @@ run(const tenantd_config_t *config)
     http_stop();
     snapshot_stop();
     usage_ingest_stop();
+    jwks_fetch_stop();
     return EXIT_SUCCESS;
 }
 
@@ -132,12 +138,19 @@ main(int argc, char **argv)
         break;
     }
 
+    dev_idp_init(&config);
+    if (dev_idp_check_config(&config, error, sizeof(error)) != 0) {
+        fprintf(stderr, "tenantd: %s\n", error);
+        return EXIT_CONFIG_ERROR;
+    }
+
     /* Blocked in every thread; only main() takes them, with sigwait. */
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
 
     write_pid_file(config.pid_file);
     if (prepare_database(&config) != 0) {
@@ -150,5 +163,6 @@ main(int argc, char **argv)
     if (config.pid_file[0] != '\0') {
         unlink(config.pid_file);
     }
+    curl_global_cleanup();
     return rc;
 }
