@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct parse_context {
     char   *error;
@@ -106,6 +107,48 @@ parse_models(parse_context_t *context, json_t *array, const char *where,
     return 0;
 }
 
+/* An optional list of strings; absent or null leaves *out NULL. */
+static int
+parse_strings(parse_context_t *context, json_t *array, const char *where,
+              const char *name, char ***out, size_t *count)
+{
+    json_t *entry;
+    size_t  i;
+
+    if (array == NULL || json_is_null(array)) {
+        return 0;
+    }
+    if (!json_is_array(array)) {
+        return fail(context, "%s: '%s' must be an array or null", where, name);
+    }
+    *out = calloc(json_array_size(array) + 1, sizeof(char *));
+    if (*out == NULL) {
+        return fail(context, "out of memory");
+    }
+    json_array_foreach(array, i, entry) {
+        if (!json_is_string(entry)) {
+            return fail(context, "%s: '%s' must hold strings", where, name);
+        }
+        (*out)[i] = strdup(json_string_value(entry));
+        if ((*out)[i] == NULL) {
+            return fail(context, "out of memory");
+        }
+        *count = i + 1;
+    }
+    return 0;
+}
+
+static void
+free_strings(char **strings, size_t count)
+{
+    size_t i;
+
+    for (i = 0; strings != NULL && i < count; i++) {
+        free(strings[i]);
+    }
+    free(strings);
+}
+
 static int
 parse_tenant(parse_context_t *context, json_t *tenant, llmoin_snapshot_tenant_t *out)
 {
@@ -127,37 +170,14 @@ parse_tenant(parse_context_t *context, json_t *tenant, llmoin_snapshot_tenant_t 
     if (decode_secret(context, tenant, out) != 0) {
         return -1;
     }
+    out->models_restricted = json_is_true(json_object_get(tenant, "models_restricted"));
+    if (parse_strings(context, json_object_get(tenant, "hosts"), out->slug, "hosts",
+                      &out->hosts, &out->host_count) != 0)
+    {
+        return -1;
+    }
     return parse_models(context, json_object_get(tenant, "models"), out->slug,
                         &out->models, &out->model_count);
-}
-
-static int
-parse_key_models(parse_context_t *context, json_t *models, llmoin_snapshot_key_t *out)
-{
-    json_t *entry;
-    size_t  i;
-
-    if (json_is_null(models) || models == NULL) {
-        return 0;
-    }
-    if (!json_is_array(models)) {
-        return fail(context, "key %s: 'models' must be an array or null", out->id);
-    }
-    out->model_count = json_array_size(models);
-    out->models = calloc(out->model_count > 0 ? out->model_count : 1, sizeof(char *));
-    if (out->models == NULL) {
-        return fail(context, "out of memory");
-    }
-    json_array_foreach(models, i, entry) {
-        if (!json_is_string(entry)) {
-            return fail(context, "key %s: 'models' must hold strings", out->id);
-        }
-        out->models[i] = strdup(json_string_value(entry));
-        if (out->models[i] == NULL) {
-            return fail(context, "out of memory");
-        }
-    }
-    return 0;
 }
 
 static int
@@ -167,6 +187,7 @@ parse_key(parse_context_t *context, const llmoin_snapshot_t *snapshot, json_t *k
     const char *hash = json_string_value(json_object_get(key, "hash"));
     json_t     *tenant_id = json_object_get(key, "tenant_id");
     json_t     *expires = json_object_get(key, "expires_at");
+    char        where[160];
     size_t      i;
 
     if (!json_is_object(key) || copy_string(context, key, "id", "key", &out->id) != 0) {
@@ -193,8 +214,10 @@ parse_key(parse_context_t *context, const llmoin_snapshot_t *snapshot, json_t *k
         return fail(context, "key %s: 'expires_at' must be unix seconds or null", out->id);
     }
     out->expires_at = json_is_integer(expires) ? json_integer_value(expires) : 0;
+    snprintf(where, sizeof(where), "key %s", out->id);
     if (copy_string(context, key, "user", out->id, &out->user) != 0
-        || parse_key_models(context, json_object_get(key, "models"), out) != 0)
+        || parse_strings(context, json_object_get(key, "models"), where, "models",
+                         &out->models, &out->model_count) != 0)
     {
         return -1;
     }
@@ -238,6 +261,73 @@ parse_tenants(parse_context_t *context, json_t *root, llmoin_snapshot_t *snapsho
         snapshot->tenant_count = i + 1;
         if (parse_tenant(context, entry, &snapshot->tenants[i]) != 0) {
             return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+parse_issuer(parse_context_t *context, json_t *entry, const llmoin_snapshot_tenant_t *tenant,
+             llmoin_snapshot_issuer_t *out)
+{
+    json_t *leeway = json_object_get(entry, "leeway");
+    json_t *groups = json_object_get(entry, "groups_claim");
+    size_t  skipped;
+    char    reason[256];
+
+    out->tenant = tenant;
+    if (!json_is_object(entry)
+        || copy_string(context, entry, "issuer", tenant->slug, &out->issuer) != 0
+        || copy_string(context, entry, "audience", out->issuer, &out->audience) != 0
+        || copy_string(context, entry, "user_claim", out->issuer, &out->user_claim) != 0)
+    {
+        return context->error[0] ? -1 : fail(context, "tenant %s: bad issuer entry",
+                                             tenant->slug);
+    }
+    if (!json_is_integer(leeway) || json_integer_value(leeway) < 0
+        || json_integer_value(leeway) > 600)
+    {
+        return fail(context, "issuer %s: 'leeway' must be 0..600 seconds", out->issuer);
+    }
+    out->leeway = (long) json_integer_value(leeway);
+    if (json_is_string(groups)) {
+        out->groups_claim = strdup(json_string_value(groups));
+    }
+    /* keys the gateway cannot use are left out; an issuer with none refuses
+     * every token until its keys arrive */
+    if (llmoin_jwks_parse(json_object_get(entry, "jwks"), &out->jwks, &skipped, reason,
+                          sizeof(reason)) != 0)
+    {
+        return fail(context, "issuer %s: %s", out->issuer, reason);
+    }
+    return 0;
+}
+
+static int
+parse_issuers(parse_context_t *context, json_t *root, llmoin_snapshot_t *snapshot)
+{
+    json_t *tenants = json_object_get(root, "tenants"), *tenant, *issuers, *entry;
+    size_t  i, j, total = 0;
+
+    json_array_foreach(tenants, i, tenant) {
+        issuers = json_object_get(tenant, "issuers");
+        if (issuers != NULL && !json_is_array(issuers)) {
+            return fail(context, "tenant %s: 'issuers' must be an array",
+                        snapshot->tenants[i].slug);
+        }
+        total += json_array_size(issuers);
+    }
+    snapshot->issuers = calloc(total + 1, sizeof(*snapshot->issuers));
+    if (snapshot->issuers == NULL) {
+        return fail(context, "out of memory");
+    }
+    json_array_foreach(tenants, i, tenant) {
+        json_array_foreach(json_object_get(tenant, "issuers"), j, entry) {
+            if (parse_issuer(context, entry, &snapshot->tenants[i],
+                             &snapshot->issuers[snapshot->issuer_count++]) != 0)
+            {
+                return -1;
+            }
         }
     }
     return 0;
@@ -290,6 +380,7 @@ parse_root(parse_context_t *context, json_t *root, llmoin_snapshot_t *snapshot)
     }
     snapshot->version = json_integer_value(version);
     if (parse_tenants(context, root, snapshot) != 0
+        || parse_issuers(context, root, snapshot) != 0
         || parse_models(context, json_object_get(root, "models"), "snapshot",
                         &snapshot->models, &snapshot->model_count) != 0
         || parse_keys(context, root, snapshot) != 0)
@@ -342,7 +433,7 @@ free_models(llmoin_snapshot_model_t *models, size_t count)
 void
 llmoin_snapshot_free(llmoin_snapshot_t *snapshot)
 {
-    size_t i, j;
+    size_t i;
 
     if (snapshot == NULL) {
         return;
@@ -355,14 +446,20 @@ llmoin_snapshot_free(llmoin_snapshot_t *snapshot)
         }
         free(snapshot->tenants[i].pseudonym_secret);
         free_models(snapshot->tenants[i].models, snapshot->tenants[i].model_count);
+        free_strings(snapshot->tenants[i].hosts, snapshot->tenants[i].host_count);
     }
+    for (i = 0; i < snapshot->issuer_count; i++) {
+        free(snapshot->issuers[i].issuer);
+        free(snapshot->issuers[i].audience);
+        free(snapshot->issuers[i].user_claim);
+        free(snapshot->issuers[i].groups_claim);
+        llmoin_jwks_free(&snapshot->issuers[i].jwks);
+    }
+    free(snapshot->issuers);
     for (i = 0; i < snapshot->key_count; i++) {
         free(snapshot->keys[i].id);
         free(snapshot->keys[i].user);
-        for (j = 0; j < snapshot->keys[i].model_count; j++) {
-            free(snapshot->keys[i].models[j]);
-        }
-        free(snapshot->keys[i].models);
+        free_strings(snapshot->keys[i].models, snapshot->keys[i].model_count);
     }
     free(snapshot->tenants);
     free(snapshot->keys);
@@ -456,13 +553,44 @@ llmoin_snapshot_route(const llmoin_snapshot_t *snapshot,
     if (model == NULL) {
         return LLMOIN_ROUTE_UNKNOWN_MODEL;
     }
-    allowed = model;
-    if (tenant->model_count > 0) {
-        allowed = find_model(tenant->models, tenant->model_count, alias, alias_length);
-    }
-    if (allowed == NULL || !key_allows(key, alias, alias_length)) {
+    allowed = find_model(tenant->models, tenant->model_count, alias, alias_length);
+    if ((allowed == NULL && tenant->models_restricted)
+        || !key_allows(key, alias, alias_length))
+    {
         return LLMOIN_ROUTE_NOT_ALLOWED;
     }
-    *pool = allowed->pool;
+    *pool = allowed != NULL ? allowed->pool : model->pool;
     return LLMOIN_ROUTE_OK;
+}
+
+const llmoin_snapshot_issuer_t *
+llmoin_snapshot_find_issuer(const llmoin_snapshot_t *snapshot, const char *issuer)
+{
+    size_t i;
+
+    for (i = 0; i < snapshot->issuer_count; i++) {
+        if (strcmp(snapshot->issuers[i].issuer, issuer) == 0) {
+            return &snapshot->issuers[i];
+        }
+    }
+    return NULL;
+}
+
+const llmoin_snapshot_tenant_t *
+llmoin_snapshot_host_tenant(const llmoin_snapshot_t *snapshot, const char *host,
+                            size_t host_length)
+{
+    const char *colon = memchr(host, ':', host_length);
+    size_t      i, j, length = colon != NULL ? (size_t) (colon - host) : host_length;
+
+    for (i = 0; i < snapshot->tenant_count; i++) {
+        for (j = 0; j < snapshot->tenants[i].host_count; j++) {
+            if (strlen(snapshot->tenants[i].hosts[j]) == length
+                && strncasecmp(snapshot->tenants[i].hosts[j], host, length) == 0)
+            {
+                return &snapshot->tenants[i];
+            }
+        }
+    }
+    return NULL;
 }

@@ -7,7 +7,14 @@
  *   {"format":1, "version":<ms>,
  *    "tenants":[{"id":1,"slug":"hamburg","status":"active"|"suspended",
  *                "pseudonym_secret":"<hex>",
- *                "models":[{"alias":"m","pool":"default"}]}],   allow-list, [] = all
+ *                "models_restricted":false,      true: only "models" below
+ *                "models":[{"alias":"m","pool":"default"}],  entries may name a
+ *                                                dedicated pool
+ *                "hosts":["llmoin.hamburg.de"],  requests to these hosts must
+ *                                                carry this tenant's credentials
+ *                "issuers":[{"issuer":"https://idp/realms/x","audience":"llmoin",
+ *                            "user_claim":"sub","groups_claim":"groups"|null,
+ *                            "leeway":60,"jwks":{"keys":[...]}}]}],
  *    "models":[{"alias":"m","pool":"default","upstream_model":null}],
  *    "keys":[{"id":"key_..","hash":"<sha256 hex>","tenant_id":1,"user":"alice",
  *             "expires_at":<unix s>|null,"models":["m"]|null}]}
@@ -25,6 +32,7 @@
 #include <stddef.h>
 
 #include "apikey.h"
+#include "jwk.h"
 #include "pseudonym.h"
 
 #define LLMOIN_SNAPSHOT_FORMAT 1
@@ -40,9 +48,24 @@ typedef struct llmoin_snapshot_tenant {
     bool                      suspended;
     unsigned char            *pseudonym_secret;
     size_t                    pseudonym_secret_length;
-    llmoin_snapshot_model_t  *models;       /* allow-list; NULL/0 = every model */
+    bool                      models_restricted;
+    llmoin_snapshot_model_t  *models;       /* allow-list (if restricted) and
+                                               dedicated pools */
     size_t                    model_count;
+    char                    **hosts;
+    size_t                    host_count;
 } llmoin_snapshot_tenant_t;
+
+/* An identity provider, bound to exactly one tenant. */
+typedef struct llmoin_snapshot_issuer {
+    char                           *issuer;
+    char                           *audience;
+    char                           *user_claim;
+    char                           *groups_claim;   /* NULL: none */
+    long                            leeway;
+    llmoin_jwks_t                   jwks;
+    const llmoin_snapshot_tenant_t *tenant;
+} llmoin_snapshot_issuer_t;
 
 typedef struct llmoin_snapshot_key {
     char                            hash[LLMOIN_APIKEY_HASH_BUFSZ];
@@ -64,6 +87,8 @@ typedef struct llmoin_snapshot {
     size_t                    model_count;
     llmoin_snapshot_key_t    *keys;          /* sorted by hash */
     size_t                    key_count;
+    llmoin_snapshot_issuer_t *issuers;
+    size_t                    issuer_count;
 } llmoin_snapshot_t;
 
 typedef enum llmoin_route_result {
@@ -83,10 +108,19 @@ const llmoin_snapshot_key_t *llmoin_snapshot_find_key(
 const llmoin_snapshot_tenant_t *llmoin_snapshot_find_tenant(
     const llmoin_snapshot_t *snapshot, long long id);
 
+/* The issuer named by a token's iss, or NULL when no tenant trusts it. */
+const llmoin_snapshot_issuer_t *llmoin_snapshot_find_issuer(
+    const llmoin_snapshot_t *snapshot, const char *issuer);
+
+/* The tenant a host name belongs to, or NULL for a shared host. A port
+ * ("host:8080") and upper case are ignored. */
+const llmoin_snapshot_tenant_t *llmoin_snapshot_host_tenant(
+    const llmoin_snapshot_t *snapshot, const char *host, size_t host_length);
+
 /* Which pool serves `alias` for this tenant (and key, may be NULL):
- * the model must exist, be on the tenant's allow-list (if it has one) and in
- * the key's scope (if it has one). The tenant's entry may name a dedicated
- * pool. */
+ * the model must exist, be on the tenant's allow-list (when the tenant is
+ * models_restricted; an empty list then allows nothing) and in the key's
+ * scope (if it has one). The tenant's entry may name a dedicated pool. */
 llmoin_route_result_t llmoin_snapshot_route(const llmoin_snapshot_t *snapshot,
                                             const llmoin_snapshot_tenant_t *tenant,
                                             const llmoin_snapshot_key_t *key,

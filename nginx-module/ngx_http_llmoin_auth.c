@@ -4,8 +4,12 @@
  *
  *   1. client-sent X-LLMoin-* headers          -> 400 (they are ours)
  *   2. no tenant snapshot loaded yet           -> 503
- *   3. Authorization: Bearer <credential>
- *        missing or unknown, revoked, expired  -> 401
+ *   3. Authorization: Bearer <credential>: an API key (lmk_...) or an OIDC
+ *      token of a tenant's identity provider (ngx_http_llmoin_token.c)
+ *        missing, unknown, revoked, expired,
+ *        bad signature or claims               -> 401
+ *        valid, but for another tenant than
+ *        this host belongs to                  -> 401
  *        tenant suspended                      -> 403
  *   4. GET .../models is answered from the snapshot (ngx_http_llmoin_models.c)
  *   5. read the body and route the model (ngx_http_llmoin_request.c)
@@ -16,16 +20,15 @@
 #include "ngx_http_llmoin_module.h"
 
 
-static ngx_int_t ngx_http_llmoin_deny(ngx_http_request_t *r,
-    ngx_uint_t status, const char *type, const char *code,
-    const char *message);
 static ngx_int_t ngx_http_llmoin_bearer(ngx_http_request_t *r,
     ngx_str_t *token);
-static ngx_int_t ngx_http_llmoin_authenticate(ngx_http_request_t *r,
+static ngx_int_t ngx_http_llmoin_key_identify(ngx_http_request_t *r,
     const llmoin_snapshot_t *snapshot, ngx_str_t *token,
-    ngx_http_llmoin_ctx_t **ctxp);
+    ngx_http_llmoin_identity_t *identity);
+static ngx_int_t ngx_http_llmoin_host_refusal(ngx_http_request_t *r,
+    const llmoin_snapshot_t *snapshot, const llmoin_snapshot_tenant_t *tenant);
 static ngx_int_t ngx_http_llmoin_copy_identity(ngx_http_request_t *r,
-    ngx_http_llmoin_ctx_t *ctx, const llmoin_snapshot_key_t *key);
+    ngx_http_llmoin_ctx_t *ctx, ngx_http_llmoin_identity_t *identity);
 
 
 ngx_int_t
@@ -37,6 +40,7 @@ ngx_http_llmoin_access_handler(ngx_http_request_t *r)
     ngx_table_elt_t            *reserved;
     ngx_http_llmoin_ctx_t      *ctx;
     const llmoin_snapshot_t    *snapshot;
+    ngx_http_llmoin_identity_t  identity;
     ngx_http_llmoin_loc_conf_t *llcf;
 
     llcf = ngx_http_get_module_loc_conf(r, ngx_http_llmoin_module);
@@ -81,10 +85,36 @@ ngx_http_llmoin_access_handler(ngx_http_request_t *r)
                                     "as 'Authorization: Bearer <key>'.");
     }
 
-    rc = ngx_http_llmoin_authenticate(r, snapshot, &token, &ctx);
+    ngx_memzero(&identity, sizeof(ngx_http_llmoin_identity_t));
+
+    rc = llmoin_token_looks_like_jwt((char *) token.data, token.len)
+         ? ngx_http_llmoin_token_identify(r, snapshot, &token, &identity)
+         : ngx_http_llmoin_key_identify(r, snapshot, &token, &identity);
 
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    rc = ngx_http_llmoin_identity_refusal(r, &identity);
+    if (rc == NGX_DECLINED) {
+        rc = ngx_http_llmoin_host_refusal(r, snapshot, identity.tenant);
+    }
+
+    if (rc == NGX_DECLINED) {
+        rc = ngx_http_llmoin_models(r, snapshot, identity.tenant,
+                                    identity.key);
+    }
+
+    if (rc != NGX_DECLINED) {
+        ngx_http_finalize_request(r, rc);
+        return NGX_DONE;
+    }
+
+    ctx = ngx_http_llmoin_create_ctx(r);
+    if (ctx == NULL
+        || ngx_http_llmoin_copy_identity(r, ctx, &identity) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_llmoin_read_request(r, ctx);
@@ -95,7 +125,7 @@ ngx_http_llmoin_access_handler(ngx_http_request_t *r)
  * Answers the client and ends the request; NGX_DONE tells the access phase
  * that the request is finished, not admitted.
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_llmoin_deny(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, const char *code, const char *message)
 {
@@ -146,70 +176,52 @@ ngx_http_llmoin_bearer(ngx_http_request_t *r, ngx_str_t *token)
 
 
 static ngx_int_t
-ngx_http_llmoin_authenticate(ngx_http_request_t *r,
+ngx_http_llmoin_key_identify(ngx_http_request_t *r,
     const llmoin_snapshot_t *snapshot, ngx_str_t *token,
-    ngx_http_llmoin_ctx_t **ctxp)
+    ngx_http_llmoin_identity_t *identity)
 {
-    char                          hash[LLMOIN_APIKEY_HASH_BUFSZ];
-    ngx_int_t                     rc;
-    ngx_http_llmoin_ctx_t        *ctx;
     const llmoin_snapshot_key_t  *key;
 
-    /* only API keys so far; OIDC tokens come with the sign-in work */
-
     if (!llmoin_apikey_looks_valid((char *) token->data, token->len)
-        || llmoin_apikey_hash((char *) token->data, token->len, hash) != 0
-        || (key = llmoin_snapshot_find_key(snapshot, hash)) == NULL)
+        || llmoin_apikey_hash((char *) token->data, token->len,
+                              identity->key_hash) != 0
+        || (key = llmoin_snapshot_find_key(snapshot, identity->key_hash))
+           == NULL)
     {
         return ngx_http_llmoin_deny(r, NGX_HTTP_UNAUTHORIZED,
                                     "invalid_request_error", "invalid_api_key",
                                     "Incorrect API key provided.");
     }
 
-    rc = ngx_http_llmoin_key_refusal(r, key);
-    if (rc != NGX_DECLINED) {
-        ngx_http_finalize_request(r, rc);
-        return NGX_DONE;
-    }
-
-    rc = ngx_http_llmoin_models(r, snapshot, key);
-    if (rc != NGX_DECLINED) {
-        ngx_http_finalize_request(r, rc);
-        return NGX_DONE;
-    }
-
-    ctx = ngx_http_llmoin_create_ctx(r);
-    if (ctx == NULL
-        || ngx_http_llmoin_copy_identity(r, ctx, key) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(ctx->key_hash, hash, sizeof(hash));
-
-    *ctxp = ctx;
+    identity->tenant = key->tenant;
+    identity->key = key;
+    identity->user = key->user;
+    identity->pseudonym = key->pseudonym;
+    identity->groups = "";
 
     return NGX_OK;
 }
 
 
 /*
- * A known key may still not pass: NGX_DECLINED if it may, else the result of
- * sending the refusal (checked at authentication and again once the body
- * has arrived, against the snapshot in force then).
+ * A verified credential may still not pass: NGX_DECLINED if it may, else the
+ * result of sending the refusal (checked at authentication and again once
+ * the body has arrived, against the snapshot in force then).
  */
 ngx_int_t
-ngx_http_llmoin_key_refusal(ngx_http_request_t *r,
-    const llmoin_snapshot_key_t *key)
+ngx_http_llmoin_identity_refusal(ngx_http_request_t *r,
+    ngx_http_llmoin_identity_t *identity)
 {
-    if (key->expires_at != 0 && ngx_time() >= key->expires_at) {
+    const llmoin_snapshot_key_t  *key = identity->key;
+
+    if (key != NULL && key->expires_at != 0 && ngx_time() >= key->expires_at) {
         return ngx_http_llmoin_reject(r, NGX_HTTP_UNAUTHORIZED,
                                       "invalid_request_error",
                                       "expired_api_key",
                                       "This API key has expired.");
     }
 
-    if (key->tenant->suspended) {
+    if (identity->tenant->suspended) {
         return ngx_http_llmoin_reject(r, NGX_HTTP_FORBIDDEN,
                                       "permission_error", "tenant_suspended",
                                       "Access for your organisation is "
@@ -218,6 +230,33 @@ ngx_http_llmoin_key_refusal(ngx_http_request_t *r,
     }
 
     return NGX_DECLINED;
+}
+
+
+/* a host name of one tenant narrows the credentials it accepts to that one */
+
+static ngx_int_t
+ngx_http_llmoin_host_refusal(ngx_http_request_t *r,
+    const llmoin_snapshot_t *snapshot, const llmoin_snapshot_tenant_t *tenant)
+{
+    const llmoin_snapshot_tenant_t  *owner;
+
+    if (r->headers_in.server.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    owner = llmoin_snapshot_host_tenant(snapshot,
+                                        (char *) r->headers_in.server.data,
+                                        r->headers_in.server.len);
+
+    if (owner == NULL || owner == tenant) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_llmoin_reject(r, NGX_HTTP_UNAUTHORIZED,
+                                  "invalid_request_error", "wrong_tenant",
+                                  "This credential is not valid for this "
+                                  "host.");
 }
 
 
@@ -236,7 +275,7 @@ ngx_http_llmoin_copy_string(ngx_http_request_t *r, ngx_str_t *to,
 
 static ngx_int_t
 ngx_http_llmoin_copy_identity(ngx_http_request_t *r,
-    ngx_http_llmoin_ctx_t *ctx, const llmoin_snapshot_key_t *key)
+    ngx_http_llmoin_ctx_t *ctx, ngx_http_llmoin_identity_t *identity)
 {
     u_char  *p;
 
@@ -245,16 +284,23 @@ ngx_http_llmoin_copy_identity(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ctx->tenant_number = key->tenant->id;
+    ctx->tenant_number = identity->tenant->id;
     ctx->tenant_id.data = p;
-    ctx->tenant_id.len = ngx_sprintf(p, "%L", key->tenant->id) - p;
+    ctx->tenant_id.len = ngx_sprintf(p, "%L", identity->tenant->id) - p;
 
-    if (ngx_http_llmoin_copy_string(r, &ctx->tenant_slug, key->tenant->slug)
-        != NGX_OK
-        || ngx_http_llmoin_copy_string(r, &ctx->user, key->user) != NGX_OK
+    ngx_memcpy(ctx->key_hash, identity->key_hash, sizeof(ctx->key_hash));
+
+    if (ngx_http_llmoin_copy_string(r, &ctx->tenant_slug,
+                                    identity->tenant->slug) != NGX_OK
+        || ngx_http_llmoin_copy_string(r, &ctx->user, identity->user) != NGX_OK
         || ngx_http_llmoin_copy_string(r, &ctx->user_pseudonym,
-                                       key->pseudonym) != NGX_OK
-        || ngx_http_llmoin_copy_string(r, &ctx->key_id, key->id) != NGX_OK)
+                                       identity->pseudonym) != NGX_OK
+        || ngx_http_llmoin_copy_string(r, &ctx->groups, identity->groups)
+           != NGX_OK
+        || ngx_http_llmoin_copy_string(r, &ctx->key_id,
+                                       identity->key != NULL
+                                       ? identity->key->id : "")
+           != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -18,13 +18,21 @@
 static ngx_str_t  ngx_http_llmoin_models_segment = ngx_string("/models");
 
 
+typedef struct {
+    const llmoin_snapshot_t         *snapshot;
+    const llmoin_snapshot_tenant_t  *tenant;
+    const llmoin_snapshot_key_t     *key;
+} ngx_http_llmoin_caller_t;
+
+
 static ngx_int_t
-ngx_http_llmoin_model_visible(const llmoin_snapshot_t *snapshot,
-    const llmoin_snapshot_key_t *key, const char *alias, size_t len)
+ngx_http_llmoin_model_visible(ngx_http_llmoin_caller_t *caller,
+    const char *alias, size_t len)
 {
     const char  *pool;
 
-    return llmoin_snapshot_route(snapshot, key->tenant, key, alias, len, &pool)
+    return llmoin_snapshot_route(caller->snapshot, caller->tenant, caller->key,
+                                 alias, len, &pool)
            == LLMOIN_ROUTE_OK;
 }
 
@@ -85,8 +93,10 @@ ngx_http_llmoin_send_json(ngx_http_request_t *r, ngx_buf_t *b)
 
 static ngx_int_t
 ngx_http_llmoin_models_list(ngx_http_request_t *r,
-    const llmoin_snapshot_t *snapshot, const llmoin_snapshot_key_t *key)
+    ngx_http_llmoin_caller_t *caller)
 {
+    const llmoin_snapshot_t  *snapshot = caller->snapshot;
+
     size_t       len;
     u_char      *p;
     ngx_buf_t   *b;
@@ -112,8 +122,7 @@ ngx_http_llmoin_models_list(ngx_http_request_t *r,
     for (i = 0; i < snapshot->model_count; i++) {
         alias = snapshot->models[i].alias;
 
-        if (!ngx_http_llmoin_model_visible(snapshot, key, alias,
-                                           ngx_strlen(alias)))
+        if (!ngx_http_llmoin_model_visible(caller, alias, ngx_strlen(alias)))
         {
             continue;
         }
@@ -135,9 +144,10 @@ ngx_http_llmoin_models_list(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_llmoin_models_one(ngx_http_request_t *r,
-    const llmoin_snapshot_t *snapshot, const llmoin_snapshot_key_t *key,
-    ngx_str_t *id)
+    ngx_http_llmoin_caller_t *caller, ngx_str_t *id)
 {
+    const llmoin_snapshot_t  *snapshot = caller->snapshot;
+
     u_char     *p, message[512];
     ngx_str_t   text;
     ngx_buf_t  *b;
@@ -147,8 +157,7 @@ ngx_http_llmoin_models_one(ngx_http_request_t *r,
         p = (u_char *) snapshot->models[i].alias;
 
         if (ngx_strlen(p) == id->len && ngx_strncmp(p, id->data, id->len) == 0
-            && ngx_http_llmoin_model_visible(snapshot, key, (char *) p,
-                                             id->len))
+            && ngx_http_llmoin_model_visible(caller, (char *) p, id->len))
         {
             b = ngx_create_temp_buf(r->pool,
                                     ngx_http_llmoin_entry_size((char *) p) + 1);
@@ -179,10 +188,12 @@ ngx_http_llmoin_models_one(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_llmoin_models(ngx_http_request_t *r,
-    const llmoin_snapshot_t *snapshot, const llmoin_snapshot_key_t *key)
+    const llmoin_snapshot_t *snapshot, const llmoin_snapshot_tenant_t *tenant,
+    const llmoin_snapshot_key_t *key)
 {
-    u_char     *p, *last;
-    ngx_str_t   id, *segment;
+    u_char                    *p, *last;
+    ngx_str_t                  id, *segment;
+    ngx_http_llmoin_caller_t   caller = { snapshot, tenant, key };
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_DECLINED;
@@ -194,7 +205,7 @@ ngx_http_llmoin_models(ngx_http_request_t *r,
     if (r->uri.len >= segment->len
         && ngx_strncmp(last - segment->len, segment->data, segment->len) == 0)
     {
-        return ngx_http_llmoin_models_list(r, snapshot, key);
+        return ngx_http_llmoin_models_list(r, &caller);
     }
 
     /* .../models/{id}; an id may itself hold slashes (org/model) */
@@ -208,5 +219,5 @@ ngx_http_llmoin_models(ngx_http_request_t *r,
     id.data = p + sizeof("/models/") - 1;
     id.len = last - id.data;
 
-    return ngx_http_llmoin_models_one(r, snapshot, key, &id);
+    return ngx_http_llmoin_models_one(r, &caller, &id);
 }

@@ -12,6 +12,7 @@ static char *ngx_http_llmoin_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_llmoin_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_llmoin_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_llmoin_init_process(ngx_cycle_t *cycle);
 
 
 static ngx_command_t  ngx_http_llmoin_commands[] = {
@@ -35,6 +36,13 @@ static ngx_command_t  ngx_http_llmoin_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_llmoin_main_conf_t, snapshot_interval),
+      NULL },
+
+    { ngx_string("llmoin_token_cache_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_llmoin_main_conf_t, token_cache_size),
       NULL },
 
       ngx_null_command
@@ -63,7 +71,7 @@ ngx_module_t  ngx_http_llmoin_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    ngx_http_llmoin_snapshot_init_process, /* init process */
+    ngx_http_llmoin_init_process,          /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -85,6 +93,7 @@ ngx_http_llmoin_create_main_conf(ngx_conf_t *cf)
     /* set by ngx_pcalloc(): lmcf->snapshot_path = { 0, NULL } */
 
     lmcf->snapshot_interval = NGX_CONF_UNSET_MSEC;
+    lmcf->token_cache_size = NGX_CONF_UNSET_UINT;
 
     return lmcf;
 }
@@ -96,6 +105,7 @@ ngx_http_llmoin_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_llmoin_main_conf_t  *lmcf = conf;
 
     ngx_conf_init_msec_value(lmcf->snapshot_interval, 1000);
+    ngx_conf_init_uint_value(lmcf->token_cache_size, 2048);
 
     if (lmcf->snapshot_path.len
         && ngx_conf_full_name(cf->cycle, &lmcf->snapshot_path, 0) != NGX_OK)
@@ -171,4 +181,25 @@ ngx_http_llmoin_postconfiguration(ngx_conf_t *cf)
     *h = ngx_http_llmoin_access_handler;
 
     return ngx_http_llmoin_usage_filter_init(cf);
+}
+
+
+static ngx_int_t
+ngx_http_llmoin_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_llmoin_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_llmoin_module);
+
+    if (lmcf == NULL || lmcf->snapshot_path.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_llmoin_token_cache_init(cycle, lmcf->token_cache_size)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_llmoin_snapshot_init_process(cycle);
 }

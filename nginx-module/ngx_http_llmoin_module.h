@@ -17,8 +17,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "pseudonym.h"
 #include "snapshot.h"
 #include "stream_usage.h"
+#include "token.h"
 
 
 #define NGX_HTTP_LLMOIN_SSE_EVENT_MAX  16384
@@ -27,7 +29,21 @@
 typedef struct {
     ngx_str_t                    snapshot_path;
     ngx_msec_t                   snapshot_interval;
+    ngx_uint_t                   token_cache_size;
 } ngx_http_llmoin_main_conf_t;
+
+
+/* who a verified credential says is calling; pointers into the snapshot,
+ * valid only until the access handler returns */
+typedef struct {
+    const llmoin_snapshot_tenant_t  *tenant;
+    const llmoin_snapshot_key_t     *key;        /* NULL for a token */
+    const char                      *user;
+    const char                      *pseudonym;
+    const char                      *groups;     /* comma-separated */
+    char                             key_hash[LLMOIN_APIKEY_HASH_BUFSZ]; /* "" for a token */
+    char                             pseudonym_buffer[LLMOIN_PSEUDONYM_BUFSZ];
+} ngx_http_llmoin_identity_t;
 
 
 typedef struct {
@@ -55,10 +71,14 @@ typedef struct {
     ngx_str_t                        tenant_slug;
     ngx_str_t                        tenant_id;
     long long                        tenant_number;
-    char                             key_hash[LLMOIN_APIKEY_HASH_BUFSZ];
+    char                             key_hash[LLMOIN_APIKEY_HASH_BUFSZ]; /* "" for a token */
     ngx_str_t                        user;
     ngx_str_t                        user_pseudonym;
-    ngx_str_t                        key_id;
+    ngx_str_t                        groups;
+    ngx_str_t                        key_id;       /* "" for a token */
+
+    /* a token naming an unknown key: tenantd is asked to look for new keys */
+    ngx_str_t                        jwks_hint_issuer;
 
     /* what: from the request body */
     ngx_str_t                        model;
@@ -97,8 +117,17 @@ const llmoin_snapshot_t *ngx_http_llmoin_snapshot(void);
 
 /* ngx_http_llmoin_auth.c */
 ngx_int_t ngx_http_llmoin_access_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_llmoin_key_refusal(ngx_http_request_t *r,
-    const llmoin_snapshot_key_t *key);
+ngx_int_t ngx_http_llmoin_deny(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, const char *code, const char *message);
+ngx_int_t ngx_http_llmoin_identity_refusal(ngx_http_request_t *r,
+    ngx_http_llmoin_identity_t *identity);
+
+/* ngx_http_llmoin_token.c */
+ngx_int_t ngx_http_llmoin_token_cache_init(ngx_cycle_t *cycle,
+    ngx_uint_t size);
+ngx_int_t ngx_http_llmoin_token_identify(ngx_http_request_t *r,
+    const llmoin_snapshot_t *snapshot, ngx_str_t *token,
+    ngx_http_llmoin_identity_t *identity);
 
 /* ngx_http_llmoin_headers.c */
 ngx_table_elt_t *ngx_http_llmoin_reserved_header(ngx_http_request_t *r);
@@ -111,7 +140,8 @@ ngx_int_t ngx_http_llmoin_read_request(ngx_http_request_t *r,
 
 /* ngx_http_llmoin_models.c */
 ngx_int_t ngx_http_llmoin_models(ngx_http_request_t *r,
-    const llmoin_snapshot_t *snapshot, const llmoin_snapshot_key_t *key);
+    const llmoin_snapshot_t *snapshot, const llmoin_snapshot_tenant_t *tenant,
+    const llmoin_snapshot_key_t *key);
 
 /* ngx_http_llmoin_error.c */
 ngx_int_t ngx_http_llmoin_send_error(ngx_http_request_t *r, ngx_uint_t status,

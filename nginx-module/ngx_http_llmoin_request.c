@@ -276,6 +276,7 @@ ngx_http_llmoin_route(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
     const llmoin_snapshot_t         *snapshot;
     const llmoin_snapshot_key_t     *key;
     const llmoin_snapshot_tenant_t  *tenant;
+    ngx_http_llmoin_identity_t       identity;
 
     /*
      * The snapshot may have been replaced while the body was read: look the
@@ -283,17 +284,24 @@ ngx_http_llmoin_route(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
      */
 
     snapshot = ngx_http_llmoin_snapshot();
-    key = llmoin_snapshot_find_key(snapshot, ctx->key_hash);
     tenant = llmoin_snapshot_find_tenant(snapshot, ctx->tenant_number);
+    key = ctx->key_hash[0] != '\0'
+          ? llmoin_snapshot_find_key(snapshot, ctx->key_hash) : NULL;
 
-    if (key == NULL || tenant == NULL || key->tenant != tenant) {
+    if (tenant == NULL
+        || (ctx->key_hash[0] != '\0' && (key == NULL || key->tenant != tenant)))
+    {
         return ngx_http_llmoin_reject(r, NGX_HTTP_UNAUTHORIZED,
                                       "invalid_request_error",
                                       "invalid_api_key",
                                       "Incorrect API key provided.");
     }
 
-    rc = ngx_http_llmoin_key_refusal(r, key);
+    ngx_memzero(&identity, sizeof(ngx_http_llmoin_identity_t));
+    identity.tenant = tenant;
+    identity.key = key;
+
+    rc = ngx_http_llmoin_identity_refusal(r, &identity);
     if (rc != NGX_DECLINED) {
         return rc;
     }

@@ -16,6 +16,10 @@
  *   $llmoin_stream              1 | 0
  *   $llmoin_journal             "1" if the request was admitted (went
  *                               upstream) and belongs in the journal
+ *   $llmoin_groups              the token's groups, comma-separated
+ *   $llmoin_jwks_hint           "1" if a token named a key its issuer has
+ *                               not published: access_log ... if= this
+ *   $llmoin_token_issuer        that token's issuer (a trusted one)
  */
 
 #include "ngx_http_llmoin_module.h"
@@ -34,7 +38,10 @@ typedef enum {
     NGX_HTTP_LLMOIN_VAR_TOTAL_TOKENS,
     NGX_HTTP_LLMOIN_VAR_USAGE,
     NGX_HTTP_LLMOIN_VAR_STREAM,
-    NGX_HTTP_LLMOIN_VAR_JOURNAL
+    NGX_HTTP_LLMOIN_VAR_JOURNAL,
+    NGX_HTTP_LLMOIN_VAR_GROUPS,
+    NGX_HTTP_LLMOIN_VAR_JWKS_HINT,
+    NGX_HTTP_LLMOIN_VAR_TOKEN_ISSUER
 } ngx_http_llmoin_variable_e;
 
 
@@ -82,6 +89,15 @@ static ngx_http_variable_t  ngx_http_llmoin_vars[] = {
 
     { ngx_string("llmoin_journal"), NULL, ngx_http_llmoin_variable,
       NGX_HTTP_LLMOIN_VAR_JOURNAL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llmoin_groups"), NULL, ngx_http_llmoin_variable,
+      NGX_HTTP_LLMOIN_VAR_GROUPS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llmoin_jwks_hint"), NULL, ngx_http_llmoin_variable,
+      NGX_HTTP_LLMOIN_VAR_JWKS_HINT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llmoin_token_issuer"), NULL, ngx_http_llmoin_variable,
+      NGX_HTTP_LLMOIN_VAR_TOKEN_ISSUER, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -152,6 +168,8 @@ ngx_http_llmoin_string_field(ngx_http_llmoin_ctx_t *ctx,
     case NGX_HTTP_LLMOIN_VAR_KEY_ID:          return &ctx->key_id;
     case NGX_HTTP_LLMOIN_VAR_MODEL:           return &ctx->model;
     case NGX_HTTP_LLMOIN_VAR_POOL:            return &ctx->pool;
+    case NGX_HTTP_LLMOIN_VAR_GROUPS:          return &ctx->groups;
+    case NGX_HTTP_LLMOIN_VAR_TOKEN_ISSUER:    return &ctx->jwks_hint_issuer;
     default:                                  return NULL;
     }
 }
@@ -187,6 +205,11 @@ ngx_http_llmoin_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     case NGX_HTTP_LLMOIN_VAR_JOURNAL:
         v->data = (u_char *) (ctx->admitted ? "1" : "");
         v->len = ctx->admitted ? 1 : 0;
+        return NGX_OK;
+
+    case NGX_HTTP_LLMOIN_VAR_JWKS_HINT:
+        v->data = (u_char *) "1";
+        v->len = ctx->jwks_hint_issuer.len ? 1 : 0;
         return NGX_OK;
 
     case NGX_HTTP_LLMOIN_VAR_PROMPT_TOKENS:

@@ -55,7 +55,7 @@ static const char fixture[] =
     "  {\"id\":1,\"slug\":\"hamburg\",\"status\":\"active\","
     "   \"pseudonym_secret\":\"" SECRET1 "\",\"models\":[]},"
     "  {\"id\":7,\"slug\":\"bremen\",\"status\":\"suspended\","
-    "   \"pseudonym_secret\":\"" SECRET7 "\","
+    "   \"pseudonym_secret\":\"" SECRET7 "\",\"models_restricted\":true,"
     "   \"models\":[{\"alias\":\"llama\",\"pool\":\"default\"},"
     "              {\"alias\":\"mistral\",\"pool\":\"bremen_gpu\"}]}],"
     " \"models\":["
