@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const field_spec_t token_fields[] = {
     { "user", JSON_STRING, true, false, 64, "^[A-Za-z0-9._@-]+$",
@@ -161,6 +162,17 @@ dev_idp_disable(api_request_t *request, api_response_t *response)
     api_ok(response, 200, json_pack("{s:s,s:b}", "tenant", request->params[0], "dev_idp", 0));
 }
 
+static const char *
+rfc3339(long long seconds, char *out, size_t out_size)
+{
+    time_t    moment = (time_t) seconds;
+    struct tm utc;
+
+    gmtime_r(&moment, &utc);
+    strftime(out, out_size, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return out;
+}
+
 static long
 wanted_ttl(const json_t *body, long maximum, char *message, size_t message_size)
 {
@@ -180,7 +192,7 @@ mint(api_request_t *request, api_response_t *response, const json_t *body, long 
 {
     dev_tenant_t  tenant;
     db_error_t    error;
-    char         *token = NULL, object[64];
+    char         *token = NULL, object[64], when[32];
     const char   *user = json_string_value(json_object_get(body, "user"));
     json_t       *record;
     long long     expires;
@@ -211,8 +223,9 @@ mint(api_request_t *request, api_response_t *response, const json_t *body, long 
     {
         api_database_error(response, &error);
     } else {
-        api_ok(response, 201, json_pack("{s:s,s:s,s:I}", "token", token, "issuer",
-                                        tenant.issuer, "expires_at", (json_int_t) expires));
+        api_ok(response, 201, json_pack("{s:s,s:s,s:s}", "token", token, "issuer",
+                                        tenant.issuer, "expires_at",
+                                        rfc3339(expires, when, sizeof(when))));
     }
     json_decref(record);
     free(token);

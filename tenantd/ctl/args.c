@@ -5,6 +5,7 @@
 #include "help.h"
 #include "sbuf.h"
 #include "validate.h"
+#include "values.h"
 
 static const char FLAG_SET[] = "true";
 
@@ -136,27 +137,6 @@ static int take_option(struct ctl_invocation *inv, int argc, const char *const a
     return 0;
 }
 
-int args_check_value(const struct ctl_param *p, const char *value, struct ctl_error *err)
-{
-    switch (p->kind) {
-    case KIND_TEXT:
-        return validate_text(p->name, value, err);
-    case KIND_SLUG:
-        return validate_slug(p->name, value, err);
-    case KIND_KEY_ID:
-        return validate_key_id(p->name, value, err);
-    case KIND_DATE:
-        return validate_date(p->name, value, err);
-    case KIND_CHOICE:
-        return validate_choice(p->name, value, p->choices, err);
-    case KIND_SOCKET:
-        return validate_socket_path(p->name, value, err);
-    case KIND_FLAG:
-        break;
-    }
-    return 0;
-}
-
 static int missing_command(const struct ctl_invocation *inv, struct ctl_error *err)
 {
     struct sbuf subs = SBUF_INIT;
@@ -175,9 +155,48 @@ static int check_globals(const struct ctl_invocation *inv, struct ctl_error *err
     int rc;
 
     for (size_t k = 0; k < CTL_GLOBAL_COUNT; k++)
-        if (inv->globals[k] && (rc = args_check_value(&ctl_globals[k], inv->globals[k], err)))
+        if (inv->globals[k] && (rc = value_check(&ctl_globals[k], inv->globals[k], err)))
             return rc;
     return 0;
+}
+
+static bool option_given(const struct ctl_invocation *inv, const char *name)
+{
+    const struct ctl_param *p = command_option(inv->cmd, name);
+
+    return p && inv->opts[p - inv->cmd->options];
+}
+
+/* One of the command's rules: "missing option --a or --b; usage: ..." or
+ * "options --a and --b exclude each other; give one". */
+static int check_rule(const struct ctl_invocation *inv, const struct ctl_rule *rule,
+                      struct ctl_error *err)
+{
+    const char *given[2] = { NULL, NULL };
+    size_t count = 0;
+    struct sbuf names = SBUF_INIT;
+    int rc = 0;
+
+    for (size_t i = 0; i < rule_noptions(rule); i++) {
+        if (!option_given(inv, rule->options[i]))
+            continue;
+        if (count < 2)
+            given[count] = rule->options[i];
+        count++;
+    }
+    if (count > 1 && rule->kind != RULE_AT_LEAST_ONE)
+        return ctl_fail(err, CTL_EXIT_USAGE, "options %s and %s exclude each other; give one",
+                        given[0], given[1]);
+    if (count > 0 || rule->kind == RULE_AT_MOST_ONE)
+        return 0;
+    if (rule->kind == RULE_AT_LEAST_ONE)
+        sbuf_add(&names, "at least one of ");
+    help_rule_names(&names, rule, " or ");
+    rc = fail_with_usage(inv->cmd,
+                         rule->kind == RULE_AT_LEAST_ONE ? "missing option: give" : "missing option",
+                         sbuf_str(&names), false, err);
+    sbuf_free(&names);
+    return rc;
 }
 
 /* Everything after the structure is right: counts, required options, values. */
@@ -193,16 +212,19 @@ static int check_invocation(const struct ctl_invocation *inv, struct ctl_error *
     if (inv->nargs < command_nargs(cmd))
         return fail_with_usage(cmd, "missing argument", cmd->args[inv->nargs].name, false, err);
     for (size_t k = 0; k < inv->nargs; k++)
-        if ((rc = args_check_value(&cmd->args[k], inv->args[k], err)))
+        if ((rc = value_check(&cmd->args[k], inv->args[k], err)))
             return rc;
     for (size_t k = 0; k < command_nopts(cmd); k++) {
         const struct ctl_param *p = &cmd->options[k];
 
         if (!inv->opts[k] && p->required)
             return fail_with_usage(cmd, "missing option", p->name, false, err);
-        if (inv->opts[k] && (rc = args_check_value(p, inv->opts[k], err)))
+        if (inv->opts[k] && (rc = value_check(p, inv->opts[k], err)))
             return rc;
     }
+    for (size_t k = 0; k < command_nrules(cmd); k++)
+        if ((rc = check_rule(inv, &cmd->rules[k], err)))
+            return rc;
     return cmd->check ? cmd->check(inv, err) : 0;
 }
 

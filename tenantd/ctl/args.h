@@ -14,7 +14,4 @@
 int args_parse(int argc, const char *const argv[], struct ctl_invocation *inv,
                struct ctl_error *err);
 
-/* Checks one value against its parameter's kind. */
-int args_check_value(const struct ctl_param *p, const char *value, struct ctl_error *err);
-
 #endif

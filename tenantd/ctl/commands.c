@@ -7,6 +7,7 @@
 #include "commands.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "completion.h"
@@ -16,6 +17,10 @@
 
 static const char *const by_choices[] = { "day", "user", "model", NULL };
 static const char *const shell_choices[] = { "bash", NULL };
+/* tenant update --models: whether the tenant is held to its allow-list. */
+static const char *const restriction_choices[] = { "all", "allow-list", NULL };
+static const char *const restriction_json[] = { "false", "true" };
+static const char *const empty_list_json[] = { "[]" };
 
 /* Sends the row's request and renders the answer. */
 static int cmd_api(const struct ctl_invocation *inv, const struct ctl_context *ctx,
@@ -24,7 +29,7 @@ static int cmd_api(const struct ctl_invocation *inv, const struct ctl_context *c
     struct request rq;
     struct ctl_error ignored;
     json_t *doc = NULL;
-    int rc = request_build(inv, &rq, err);
+    int rc = request_build(inv, time(NULL), &rq, err);
 
     if (rc == 0)
         rc = api_call(ctx->socket, &rq, &doc, err);
@@ -65,22 +70,38 @@ static int check_usage_range(const struct ctl_invocation *inv, struct ctl_error 
 #define TENANT_PATH_ARG(NAME) \
     { .name = NAME, .kind = KIND_SLUG, .dest = DEST_PATH, .help = SLUG_HELP }
 
+#define EXAMPLE_TENANT(SLUG, NAME, STATUS, RESTRICTED, HOSTS, CREATED, UPDATED)          \
+    "{\"slug\":\"" SLUG "\",\"name\":\"" NAME "\",\"status\":\"" STATUS "\","              \
+    "\"models_restricted\":" RESTRICTED ",\"hosts\":[" HOSTS "],\"dev_idp\":false,"         \
+    "\"created_at\":\"" CREATED "\",\"updated_at\":\"" UPDATED "\"}"
 #define EXAMPLE_TENANT_HAMBURG                                                      \
-    "{\"slug\":\"hamburg\",\"name\":\"Freie und Hansestadt Hamburg\","              \
-    "\"status\":\"active\",\"created_at\":\"2026-11-29T22:00:00Z\","                  \
-    "\"updated_at\":\"2026-11-29T22:00:00Z\"}"
+    EXAMPLE_TENANT("hamburg", "Freie und Hansestadt Hamburg", "active", "false", "",   \
+                   "2026-11-29T22:00:00Z", "2026-11-29T22:00:00Z")
 #define EXAMPLE_TENANT_SACHSEN_ANHALT                                               \
-    "{\"slug\":\"sachsen-anhalt\",\"name\":\"Sachsen-Anhalt\","                     \
-    "\"status\":\"active\",\"created_at\":\"2026-11-29T22:10:00Z\","                  \
-    "\"updated_at\":\"2026-11-29T22:10:00Z\"}"
+    EXAMPLE_TENANT("sachsen-anhalt", "Sachsen-Anhalt", "active", "false", "",          \
+                   "2026-11-29T22:10:00Z", "2026-11-29T22:10:00Z")
 #define EXAMPLE_TENANT_BREMEN(STATUS)                                               \
-    "{\"slug\":\"bremen-finanzen\",\"name\":\"Bremen – Senatorin für Finanzen\","   \
-    "\"status\":\"" STATUS "\",\"created_at\":\"2026-11-29T22:20:00Z\","              \
-    "\"updated_at\":\"2026-11-29T22:30:00Z\"}"
-#define EXAMPLE_KEY(ID, USER, NAME, PREFIX, REVOKED, USED)                          \
-    "{\"id\":\"" ID "\",\"tenant\":\"hamburg\",\"user\":\"" USER "\",\"name\":" NAME \
-    ",\"prefix\":\"" PREFIX "\",\"models\":null,\"created_at\":\"2026-11-29T22:05:00Z\","            \
-    "\"expires_at\":null,\"revoked_at\":" REVOKED ",\"last_used_at\":" USED
+    EXAMPLE_TENANT("bremen-finanzen", "Bremen – Senatorin für Finanzen", STATUS, "false", "", \
+                   "2026-11-29T22:20:00Z", "2026-11-29T22:30:00Z")
+#define EXAMPLE_KEY_SCOPED(ID, USER, NAME, PREFIX, MODELS, EXPIRES, REVOKED, USED)          \
+    "{\"id\":\"" ID "\",\"tenant\":\"hamburg\",\"user\":\"" USER "\",\"name\":" NAME       \
+    ",\"prefix\":\"" PREFIX "\",\"models\":" MODELS ",\"created_at\":\"2026-11-29T22:05:00Z\"," \
+    "\"expires_at\":" EXPIRES ",\"revoked_at\":" REVOKED ",\"last_used_at\":" USED
+#define EXAMPLE_KEY(ID, USER, NAME, PREFIX, REVOKED, USED) \
+    EXAMPLE_KEY_SCOPED(ID, USER, NAME, PREFIX, "null", "null", REVOKED, USED)
+#define EXAMPLE_ISSUER_HAMBURG                                                                \
+    "{\"id\":3,\"tenant\":\"hamburg\",\"issuer\":\"https://login.hamburg.de/realms/llmoin\","  \
+    "\"audience\":\"llmoin\",\"jwks_uri\":"                                                   \
+    "\"https://login.hamburg.de/realms/llmoin/protocol/openid-connect/certs\",\"keys\":2,"       \
+    "\"user_claim\":\"preferred_username\",\"groups_claim\":\"groups\",\"leeway_seconds\":60," \
+    "\"jwks_fetched_at\":\"2026-11-29T22:00:01Z\",\"jwks_error\":null,"                       \
+    "\"created_at\":\"2026-11-29T22:00:00Z\"}"
+#define EXAMPLE_ALLOWED(RESTRICTED, ENTRIES) \
+    "{\"tenant\":\"hamburg\",\"models_restricted\":" RESTRICTED ",\"data\":[" ENTRIES "]}"
+#define EXAMPLE_ALLOWED_LLAMA \
+    "{\"alias\":\"llama-3.1-8b\",\"pool\":\"default\",\"dedicated_pool\":false}"
+#define EXAMPLE_ALLOWED_MISTRAL \
+    "{\"alias\":\"mistral-7b\",\"pool\":\"hamburg\",\"dedicated_pool\":true}"
 
 const struct ctl_command ctl_commands[] = {
     {
@@ -121,6 +142,41 @@ const struct ctl_command ctl_commands[] = {
         .example_response = EXAMPLE_TENANT_SACHSEN_ANHALT,
     },
     {
+        .words = "tenant update",
+        .handler = cmd_api,
+        .summary = "Change a tenant's name, host names or model restriction",
+        .description = "--hosts replaces the tenant's host names: requests to them must carry this\n"
+                       "tenant's credentials (a host name belongs to one tenant at most).\n"
+                       "--models allow-list holds the tenant to the models allowed with\n"
+                       "'llmoinctl model allow' (an empty list then allows none); --models all\n"
+                       "lets it use every model again and keeps the list.",
+        .method = "PATCH",
+        .path = "/admin/v1/tenants/{SLUG}",
+        .view = VIEW_OBJECT,
+        .args = { TENANT_PATH_ARG("SLUG") },
+        .options = {
+            { .name = "--name", .metavar = "NAME", .kind = KIND_TEXT, .dest = DEST_BODY,
+              .field = "name", .help = "New display name" },
+            { .name = "--hosts", .metavar = "HOST,...", .kind = KIND_LIST, .item = KIND_HOST,
+              .dest = DEST_BODY, .field = "hosts",
+              .help = "The tenant's host names, comma-separated, e.g. llmoin.hamburg.de" },
+            { .name = "--no-hosts", .kind = KIND_FLAG, .dest = DEST_BODY, .field = "hosts",
+              .json_values = empty_list_json, .help = "Remove all of the tenant's host names" },
+            { .name = "--models", .kind = KIND_CHOICE, .choices = restriction_choices,
+              .json_values = restriction_json, .dest = DEST_BODY, .field = "models_restricted",
+              .help = "all: every model; allow-list: only the models allowed for the tenant" },
+        },
+        .rules = {
+            { RULE_AT_LEAST_ONE, { "--name", "--hosts", "--no-hosts", "--models" } },
+            { RULE_AT_MOST_ONE, { "--hosts", "--no-hosts" } },
+        },
+        .example = { "tenant", "update", "hamburg", "--hosts", "llmoin.hamburg.de",
+                     "--models", "allow-list" },
+        .example_response = EXAMPLE_TENANT("hamburg", "Freie und Hansestadt Hamburg", "active",
+                                           "true", "\"llmoin.hamburg.de\"",
+                                           "2026-11-29T22:00:00Z", "2026-11-29T22:40:00Z"),
+    },
+    {
         .words = "tenant suspend",
         .handler = cmd_api,
         .summary = "Suspend a tenant: its users get 403 within 2 s",
@@ -145,6 +201,31 @@ const struct ctl_command ctl_commands[] = {
         .example_response = EXAMPLE_TENANT_BREMEN("active"),
     },
     {
+        .words = "tenant dev-idp",
+        .handler = cmd_api,
+        .summary = "Let a tenant's users sign in with the development identity provider",
+        .description = "Only when tenantd runs with dev_idp = true: for development and tests on\n"
+                       "one machine, never in production. --enable creates a signing key for the\n"
+                       "tenant and trusts the provider's issuer; 'llmoinctl dev-token' then\n"
+                       "mints tokens. --disable removes key and issuer again.",
+        .method = "POST",
+        .path = "/admin/v1/tenants/{SLUG}/dev-idp",
+        .view = VIEW_OBJECT,
+        .args = { TENANT_PATH_ARG("SLUG") },
+        .options = {
+            { .name = "--enable", .kind = KIND_FLAG, .dest = DEST_METHOD, .field = "POST",
+              .help = "Turn the provider on for the tenant" },
+            { .name = "--disable", .kind = KIND_FLAG, .dest = DEST_METHOD, .field = "DELETE",
+              .help = "Turn it off: the tenant's dev tokens are refused within 2 s" },
+        },
+        .rules = { { RULE_EXACTLY_ONE, { "--enable", "--disable" } } },
+        .example = { "tenant", "dev-idp", "hamburg", "--enable" },
+        .example_response =
+            "{\"issuer\":\"http://127.0.0.1:8790/dev-idp/hamburg\",\"audience\":\"llmoin\","
+            "\"discovery\":\"http://127.0.0.1:8790/dev-idp/hamburg/.well-known/openid-configuration\","
+            "\"user_claim\":\"preferred_username\",\"groups_claim\":\"groups\"}",
+    },
+    {
         .words = "key create",
         .handler = cmd_api,
         .summary = "Create an API key for a user of a tenant",
@@ -161,10 +242,22 @@ const struct ctl_command ctl_commands[] = {
               .help = "User id the key belongs to; usage --by user groups by it" },
             { .name = "--name", .metavar = "LABEL", .kind = KIND_TEXT, .dest = DEST_BODY,
               .field = "name", .help = "Label to recognise the key by, e.g. the application" },
+            { .name = "--expires", .metavar = "WHEN", .kind = KIND_EXPIRY, .dest = DEST_BODY,
+              .field = "expires_at",
+              .help = "When the key stops working: a time from now (90d, 12h, 30m; at most "
+                      "3650d), a date (2027-02-27: its start in Europe/Berlin) or an RFC 3339 "
+                      "time (2027-02-27T12:00:00Z); default: never" },
+            { .name = "--models", .metavar = "ALIAS,...", .kind = KIND_LIST, .dest = DEST_BODY,
+              .field = "models",
+              .help = "The only models the key may use, comma-separated; default: all the "
+                      "tenant may use" },
         },
-        .example = { "key", "create", "hamburg", "--user", "alice", "--name", "Fachverfahren X" },
-        .example_response = EXAMPLE_KEY("key_0123456789abcdef", "alice", "\"Fachverfahren X\"",
-                                        "lmk_AbCd", "null", "null")
+        .example = { "key", "create", "hamburg", "--user", "alice", "--name", "Fachverfahren X",
+                     "--expires", "90d", "--models", "llama-3.1-8b" },
+        .example_response = EXAMPLE_KEY_SCOPED("key_0123456789abcdef", "alice",
+                                               "\"Fachverfahren X\"", "lmk_AbCd",
+                                               "[\"llama-3.1-8b\"]", "\"2027-02-27T22:05:00Z\"",
+                                               "null", "null")
                             ",\"key\":\"lmk_AbCdEXAMPLEexampleEXAMPLEexampleEXAMPLEexaA\"}",
     },
     {
@@ -198,12 +291,80 @@ const struct ctl_command ctl_commands[] = {
                                         "\"2026-11-29T23:30:00Z\"", "null") "}",
     },
     {
+        .words = "issuer add",
+        .handler = cmd_api,
+        .summary = "Trust an identity provider (OIDC issuer) for a tenant's sign-in",
+        .description = "The tenant's users may then sign in with the provider's tokens (JWTs)\n"
+                       "whose \"iss\" is --issuer and whose \"aud\" holds --audience. An issuer\n"
+                       "belongs to one tenant only. The provider's public keys come from\n"
+                       "--jwks-uri, which tenantd fetches and keeps fresh, or from --jwks-file,\n"
+                       "a JWKS ({\"keys\":[...]}) that tenantd keeps as given.",
+        .method = "POST",
+        .path = "/admin/v1/tenants/{TENANT}/issuers",
+        .view = VIEW_OBJECT,
+        .args = { TENANT_PATH_ARG("TENANT") },
+        .options = {
+            { .name = "--issuer", .metavar = "URL", .kind = KIND_URL, .required = true,
+              .dest = DEST_BODY, .field = "issuer",
+              .help = "The provider's issuer URL, exactly as in the tokens' \"iss\"" },
+            { .name = "--audience", .metavar = "AUD", .kind = KIND_TEXT, .required = true,
+              .dest = DEST_BODY, .field = "audience",
+              .help = "The audience tokens must carry in \"aud\", e.g. llmoin" },
+            { .name = "--jwks-uri", .metavar = "URL", .kind = KIND_URL, .dest = DEST_BODY,
+              .field = "jwks_uri", .help = "Where the provider publishes its keys (JWKS)" },
+            { .name = "--jwks-file", .metavar = "FILE", .kind = KIND_JSON_FILE,
+              .dest = DEST_BODY, .field = "jwks",
+              .help = "A file holding the provider's keys as a JWKS JSON object "
+                      "(at most 1 MiB; - reads standard input)" },
+            { .name = "--user-claim", .metavar = "CLAIM", .kind = KIND_TEXT, .dest = DEST_BODY,
+              .field = "user_claim", .help = "The claim naming the user; default: sub" },
+            { .name = "--groups-claim", .metavar = "CLAIM", .kind = KIND_TEXT,
+              .dest = DEST_BODY, .field = "groups_claim",
+              .help = "The claim listing the user's groups; default: none" },
+            { .name = "--leeway", .metavar = "SECONDS", .kind = KIND_SECONDS, .min = 0,
+              .max = 600, .dest = DEST_BODY, .field = "leeway_seconds",
+              .help = "Clock skew allowed when checking exp, nbf and iat, 0 to 600 s "
+                      "(also 2m); default: 60" },
+        },
+        .rules = { { RULE_EXACTLY_ONE, { "--jwks-uri", "--jwks-file" } } },
+        .example = { "issuer", "add", "hamburg", "--issuer", "https://login.hamburg.de/realms/llmoin",
+                     "--audience", "llmoin", "--jwks-uri",
+                     "https://login.hamburg.de/realms/llmoin/protocol/openid-connect/certs" },
+        .example_response = EXAMPLE_ISSUER_HAMBURG,
+    },
+    {
+        .words = "issuer list",
+        .handler = cmd_api,
+        .summary = "List the identity providers a tenant trusts",
+        .description = "KEYS is the number of public keys known; FETCHED and ERROR tell how the\n"
+                       "last fetch from the JWKS URI went (- for keys given as a file).",
+        .method = "GET",
+        .path = "/admin/v1/tenants/{TENANT}/issuers",
+        .view = VIEW_ISSUERS,
+        .args = { TENANT_PATH_ARG("TENANT") },
+        .example = { "issuer", "list", "hamburg" },
+        .example_response = "{\"data\":[" EXAMPLE_ISSUER_HAMBURG "]}",
+    },
+    {
+        .words = "issuer remove",
+        .handler = cmd_api,
+        .summary = "Stop trusting an identity provider: its tokens are refused within 2 s",
+        .description = "Takes the issuer's number from 'llmoinctl issuer list'.",
+        .method = "DELETE",
+        .path = "/admin/v1/issuers/{ISSUER_ID}",
+        .view = VIEW_OBJECT,
+        .args = { { .name = "ISSUER_ID", .kind = KIND_ISSUER_ID, .dest = DEST_PATH,
+                    .help = "The issuer's number, e.g. 3" } },
+        .example = { "issuer", "remove", "3" },
+        .example_response = EXAMPLE_ISSUER_HAMBURG,
+    },
+    {
         .words = "model add",
         .handler = cmd_api,
         .summary = "Add a model alias served by an inference pool, or change its pool",
         .description = "Clients ask for the alias in \"model\"; the gateway sends the request to\n"
                        "the nginx upstream llmoin_pool_POOL. A tenant may use every model unless\n"
-                       "it has an allow-list.",
+                       "it is restricted to its allow-list (see 'llmoinctl model allow').",
         .method = "POST",
         .path = "/admin/v1/models",
         .view = VIEW_OBJECT,
@@ -233,6 +394,57 @@ const struct ctl_command ctl_commands[] = {
                             "\"upstream_model\":null,\"created_at\":\"2026-11-29T22:00:00Z\"}]}",
     },
     {
+        .words = "model allow",
+        .handler = cmd_api,
+        .summary = "Allow a model for a tenant, optionally on a dedicated pool",
+        .description = "This restricts the tenant to its allow-list: from now on its users may\n"
+                       "use only the models allowed for it ('llmoinctl tenant update TENANT\n"
+                       "--models all' lifts that). Allowing an allowed model again changes its\n"
+                       "pool. Prints the tenant's list.",
+        .method = "POST",
+        .path = "/admin/v1/tenants/{TENANT}/models",
+        .view = VIEW_TENANT_MODELS,
+        .args = { TENANT_PATH_ARG("TENANT"),
+                  { .name = "ALIAS", .kind = KIND_TEXT, .dest = DEST_BODY, .field = "alias",
+                    .help = "Model alias from 'llmoinctl model list', e.g. llama-3.1-8b" } },
+        .options = {
+            { .name = "--pool", .metavar = "POOL", .kind = KIND_TEXT, .dest = DEST_BODY,
+              .field = "pool",
+              .help = "Pool for this tenant's requests to the model (nginx upstream "
+                      "llmoin_pool_POOL); default: the model's pool" },
+        },
+        .example = { "model", "allow", "hamburg", "mistral-7b", "--pool", "hamburg" },
+        .example_response = EXAMPLE_ALLOWED("true", EXAMPLE_ALLOWED_LLAMA ","
+                                            EXAMPLE_ALLOWED_MISTRAL),
+    },
+    {
+        .words = "model disallow",
+        .handler = cmd_api,
+        .summary = "Take a model off a tenant's allow-list",
+        .description = "The tenant stays restricted to its list: taking the last model off\n"
+                       "leaves it with none. Prints the tenant's list.",
+        .method = "DELETE",
+        .path = "/admin/v1/tenants/{TENANT}/models",
+        .view = VIEW_TENANT_MODELS,
+        .args = { TENANT_PATH_ARG("TENANT"),
+                  { .name = "ALIAS", .kind = KIND_TEXT, .dest = DEST_QUERY, .field = "alias",
+                    .help = "Model alias to take off, e.g. mistral-7b" } },
+        .example = { "model", "disallow", "hamburg", "mistral-7b" },
+        .example_response = EXAMPLE_ALLOWED("true", EXAMPLE_ALLOWED_LLAMA),
+    },
+    {
+        .words = "model allowed",
+        .handler = cmd_api,
+        .summary = "Show a tenant's model allow-list and whether it is in force",
+        .method = "GET",
+        .path = "/admin/v1/tenants/{TENANT}/models",
+        .view = VIEW_TENANT_MODELS,
+        .args = { TENANT_PATH_ARG("TENANT") },
+        .example = { "model", "allowed", "hamburg" },
+        .example_response = EXAMPLE_ALLOWED("true", EXAMPLE_ALLOWED_LLAMA ","
+                                            EXAMPLE_ALLOWED_MISTRAL),
+    },
+    {
         .words = "usage",
         .handler = cmd_api,
         .summary = "Show a tenant's token usage by day, user or model",
@@ -260,6 +472,35 @@ const struct ctl_command ctl_commands[] = {
             "\"prompt_tokens\":30,\"completion_tokens\":120,\"total_tokens\":150}],"
             "\"totals\":{\"requests\":1203,\"estimated_requests\":0,\"prompt_tokens\":480030,"
             "\"completion_tokens\":96120,\"total_tokens\":576150}}",
+    },
+    {
+        .words = "dev-token",
+        .handler = cmd_api,
+        .summary = "Mint a sign-in token for a user of a development tenant",
+        .description = "Needs 'llmoinctl tenant dev-idp TENANT --enable' first. Prints only the\n"
+                       "token, so that TOKEN=$(llmoinctl dev-token hamburg --user alice) works;\n"
+                       "--output json shows its issuer and expiry (unix seconds) as well.",
+        .method = "POST",
+        .path = "/admin/v1/tenants/{TENANT}/dev-token",
+        .view = VIEW_TOKEN,
+        .args = { TENANT_PATH_ARG("TENANT") },
+        .options = {
+            { .name = "--user", .metavar = "USER", .kind = KIND_TEXT, .required = true,
+              .dest = DEST_BODY, .field = "user",
+              .help = "User name the token is for: letters, digits and . _ @ -" },
+            { .name = "--groups", .metavar = "GROUP,...", .kind = KIND_LIST, .dest = DEST_BODY,
+              .field = "groups", .help = "The user's groups, comma-separated" },
+            { .name = "--ttl", .metavar = "DURATION", .kind = KIND_SECONDS, .min = 60,
+              .max = 604800, .dest = DEST_BODY, .field = "ttl_seconds",
+              .help = "How long the token is valid: 3600, 3600s, 30m or 1h; at least 60 s, "
+                      "at most tenantd's dev_token_max_ttl; default: 1h" },
+        },
+        .example = { "dev-token", "hamburg", "--user", "alice", "--groups", "fachamt,it" },
+        .example_response =
+            "{\"token\":\"eyJhbGciOiJFUzI1NiIsImtpZCI6IjFmM2E5YjJjNGQ1ZTZmNzAiLCJ0eXAiOiJKV1QifQ"
+            ".eyJpc3MiOiJodHRwOi8vMTI3LjAuMC4xOjg3OTAvZGV2LWlkcC9oYW1idXJnIiwic3ViIjoiYWxpY2UifQ"
+            ".c2lnbmF0dXJl\",\"issuer\":\"http://127.0.0.1:8790/dev-idp/hamburg\","
+            "\"expires_at\":\"2026-11-30T00:53:20Z\"}",
     },
     {
         .words = "health",
@@ -332,6 +573,46 @@ size_t command_nopts(const struct ctl_command *cmd)
     return count_params(cmd->options, CTL_MAX_OPTS);
 }
 
+size_t command_nrules(const struct ctl_command *cmd)
+{
+    size_t n = 0;
+
+    while (n < CTL_MAX_RULES && cmd->rules[n].kind != RULE_NONE)
+        n++;
+    return n;
+}
+
+size_t rule_noptions(const struct ctl_rule *rule)
+{
+    size_t n = 0;
+
+    while (n < CTL_MAX_OPTS && rule->options[n])
+        n++;
+    return n;
+}
+
+const struct ctl_param *command_option(const struct ctl_command *cmd, const char *name)
+{
+    for (size_t k = 0; k < command_nopts(cmd); k++)
+        if (strcmp(cmd->options[k].name, name) == 0)
+            return &cmd->options[k];
+    return NULL;
+}
+
+const struct ctl_rule *command_option_group(const struct ctl_command *cmd, const char *name)
+{
+    for (size_t k = 0; k < command_nrules(cmd); k++) {
+        const struct ctl_rule *rule = &cmd->rules[k];
+
+        if (rule->kind != RULE_EXACTLY_ONE && rule->kind != RULE_AT_MOST_ONE)
+            continue;
+        for (size_t i = 0; i < rule_noptions(rule); i++)
+            if (strcmp(rule->options[i], name) == 0)
+                return rule;
+    }
+    return NULL;
+}
+
 const struct ctl_command *command_find(const char *words)
 {
     for (const struct ctl_command *c = ctl_commands; c->words; c++)
@@ -352,8 +633,9 @@ bool command_is_group(const char *words)
 
 const char *inv_option(const struct ctl_invocation *inv, const char *name)
 {
-    for (size_t k = 0; k < command_nopts(inv->cmd); k++)
-        if (strcmp(inv->cmd->options[k].name, name) == 0)
-            return inv->opts[k] ? inv->opts[k] : inv->cmd->options[k].def;
-    return NULL;
+    const struct ctl_param *p = command_option(inv->cmd, name);
+
+    if (!p)
+        return NULL;
+    return inv->opts[p - inv->cmd->options] ? inv->opts[p - inv->cmd->options] : p->def;
 }

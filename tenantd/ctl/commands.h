@@ -15,25 +15,36 @@
 
 #define CTL_DEFAULT_SOCKET "/run/llmoin/tenantd.sock"
 
-enum { CTL_MAX_ARGS = 3, CTL_MAX_OPTS = 6, CTL_MAX_EXAMPLE = 12 };
+enum { CTL_MAX_ARGS = 3, CTL_MAX_OPTS = 8, CTL_MAX_RULES = 2, CTL_MAX_EXAMPLE = 12 };
 
-/* How a value is checked (and completed in bash). */
+/* How a value is checked (and completed in bash), and what JSON it becomes
+ * in a request body (values.c): a string unless said otherwise. */
 enum ctl_kind {
-    KIND_TEXT,   /* any non-empty text */
-    KIND_SLUG,   /* tenant slug, SLUG_RULE */
-    KIND_KEY_ID, /* API key id: key_... */
-    KIND_DATE,   /* YYYY-MM-DD, a real calendar day */
-    KIND_CHOICE, /* one of .choices */
-    KIND_SOCKET, /* unix socket path (completes file names) */
-    KIND_FLAG,   /* option without a value */
+    KIND_TEXT,      /* any non-empty text */
+    KIND_SLUG,      /* tenant slug, SLUG_RULE */
+    KIND_KEY_ID,    /* API key id: key_... */
+    KIND_DATE,      /* YYYY-MM-DD, a real calendar day */
+    KIND_CHOICE,    /* one of .choices; sent as .json_values[i] when given */
+    KIND_SOCKET,    /* unix socket path (completes file names) */
+    KIND_FLAG,      /* option without a value; in a body it sends .json_values[0] */
+    KIND_HOST,      /* lowercase host name, HOST_RULE */
+    KIND_URL,       /* https URL (http only for 127.0.0.1 or localhost) */
+    KIND_ISSUER_ID, /* an issuer's numeric id */
+    KIND_LIST,      /* comma-separated entries of kind .item -> JSON array of strings */
+    KIND_JSON_FILE, /* file (or - for stdin) holding a JSON object -> that object,
+                     * read when the request is built; completes file names */
+    KIND_EXPIRY,    /* Nd, Nh or Nm from now -> RFC 3339 UTC time; a date or an
+                     * RFC 3339 time is sent as given */
+    KIND_SECONDS,   /* N, Ns, Nm or Nh -> integer seconds in .min...max */
 };
 
 /* Where a value goes in the request to tenantd. */
 enum ctl_dest {
-    DEST_NONE,  /* used by llmoinctl itself */
-    DEST_PATH,  /* replaces {NAME} in the command's path */
-    DEST_QUERY, /* ?field=value */
-    DEST_BODY,  /* "field": "value" in the JSON body */
+    DEST_NONE,   /* used by llmoinctl itself */
+    DEST_PATH,   /* replaces {NAME} in the command's path */
+    DEST_QUERY,  /* ?field=value */
+    DEST_BODY,   /* "field": value in the JSON body */
+    DEST_METHOD, /* flags only: the request's method is .field instead */
 };
 
 /* A positional argument (name "SLUG") or an option (name "--user"). */
@@ -47,7 +58,26 @@ struct ctl_param {
     const char *def;    /* default value, or NULL */
     bool required;      /* options only; positionals are always required */
     enum ctl_dest dest;
-    const char *field;  /* body field or query parameter */
+    const char *field;  /* body field or query parameter; DEST_METHOD: the method */
+    enum ctl_kind item; /* KIND_LIST: the kind of each entry */
+    /* JSON text sent instead of the value: KIND_CHOICE one per choice (in the
+     * same order), KIND_FLAG one; NULL sends a choice as a string. */
+    const char *const *json_values;
+    long long min, max; /* KIND_SECONDS: the allowed range */
+};
+
+/* Relations between a command's options, checked after every value passed
+ * and shown in the synopsis and help. */
+enum ctl_rule_kind {
+    RULE_NONE,
+    RULE_EXACTLY_ONE, /* synopsis (a | b) */
+    RULE_AT_MOST_ONE, /* synopsis [a | b] */
+    RULE_AT_LEAST_ONE,
+};
+
+struct ctl_rule {
+    enum ctl_rule_kind kind;
+    const char *options[CTL_MAX_OPTS]; /* option names, up to the first NULL */
 };
 
 struct ctl_command;
@@ -73,6 +103,7 @@ struct ctl_command {
     enum ctl_view view;
     struct ctl_param args[CTL_MAX_ARGS];    /* up to the first .name == NULL */
     struct ctl_param options[CTL_MAX_OPTS]; /* likewise */
+    struct ctl_rule rules[CTL_MAX_RULES]; /* up to the first RULE_NONE */
     /* Checks across values (e.g. --from before --to), after each value passed. */
     int (*check)(const struct ctl_invocation *inv, struct ctl_error *err);
     bool hidden;                         /* left out of --help and completion */
@@ -104,6 +135,13 @@ extern const struct ctl_exit_doc ctl_exit_codes[]; /* ends with .meaning == NULL
 
 size_t command_nargs(const struct ctl_command *cmd);
 size_t command_nopts(const struct ctl_command *cmd);
+size_t command_nrules(const struct ctl_command *cmd);
+size_t rule_noptions(const struct ctl_rule *rule);
+/* The option of cmd called name, or NULL. */
+const struct ctl_param *command_option(const struct ctl_command *cmd, const char *name);
+/* The rule (RULE_EXACTLY_ONE or RULE_AT_MOST_ONE) that groups option `name`
+ * in the synopsis, or NULL. */
+const struct ctl_rule *command_option_group(const struct ctl_command *cmd, const char *name);
 const struct ctl_command *command_find(const char *words);
 /* True if words are the leading words of some command ("tenant"). */
 bool command_is_group(const char *words);

@@ -44,19 +44,18 @@ static void choices(struct sbuf *sb, const struct ctl_param *p)
         sbuf_addf(sb, "%s%s", i ? " " : "", p->choices[i]);
 }
 
-/* A "case $opt in" branch for an option whose values can be completed; an
- * option name shared by several commands gets one branch (the first). */
-static void value_branch(struct sbuf *sb, struct sbuf *seen, const struct ctl_param *p)
+/* A branch of "case "${ws[*]} |$opt" in" for an option whose values can be
+ * completed: globals anywhere, a command's own options after its words (the
+ * same name may take other values in another command). */
+static void value_branch(struct sbuf *sb, const char *words, const struct ctl_param *p)
 {
-    size_t before = seen->len;
-
-    if (p->kind != KIND_CHOICE && p->kind != KIND_SOCKET)
+    if (p->kind != KIND_CHOICE && p->kind != KIND_SOCKET && p->kind != KIND_JSON_FILE)
         return;
-    add_unique(seen, p->name, strlen(p->name));
-    if (seen->len == before)
-        return;
-    sbuf_addf(sb, "        %s) COMPREPLY=($(compgen ", p->name);
-    if (p->kind == KIND_SOCKET) {
+    if (words)
+        sbuf_addf(sb, "        \"%s \"*\"|%s\") COMPREPLY=($(compgen ", words, p->name);
+    else
+        sbuf_addf(sb, "        *\"|%s\") COMPREPLY=($(compgen ", p->name);
+    if (p->kind != KIND_CHOICE) {
         sbuf_add(sb, "-f");
     } else {
         sbuf_add(sb, "-W \"");
@@ -68,15 +67,11 @@ static void value_branch(struct sbuf *sb, struct sbuf *seen, const struct ctl_pa
 
 static void value_branches(struct sbuf *sb)
 {
-    struct sbuf seen = SBUF_INIT;
-
-    for (size_t k = 0; k < CTL_GLOBAL_COUNT; k++)
-        value_branch(sb, &seen, &ctl_globals[k]);
     for (const struct ctl_command *c = ctl_commands; c->words; c++)
         for (size_t k = 0; !c->hidden && k < command_nopts(c); k++)
-            value_branch(sb, &seen, &c->options[k]);
-    sb->failed |= seen.failed;
-    sbuf_free(&seen);
+            value_branch(sb, c->words, &c->options[k]);
+    for (size_t k = 0; k < CTL_GLOBAL_COUNT; k++)
+        value_branch(sb, NULL, &ctl_globals[k]);
 }
 
 /* A complete command: how many words it has, its options, and for each
@@ -173,7 +168,7 @@ static void script_head(struct sbuf *sb)
               "    done\n"
               "    [[ $cur == = ]] && cur=\n"
               "    if ((skip)); then\n"
-              "        case $opt in\n",
+              "        case \"${ws[*]} |$opt\" in\n",
               sbuf_str(&valopts), sbuf_str(&globals));
     sb->failed |= valopts.failed || globals.failed;
     sbuf_free(&valopts);

@@ -5,6 +5,7 @@
 #include "validate.h"
 
 #define LEFT_MIN 18 /* first column width in help listings */
+#define LEFT_MAX 40 /* wider command synopses get a line of their own */
 
 void help_metavar(struct sbuf *sb, const struct ctl_param *p)
 {
@@ -34,6 +35,21 @@ void help_param_text(struct sbuf *sb, const struct ctl_param *p)
         sbuf_addf(sb, " (default: %s)", p->def);
 }
 
+/* "(--a A | --b)" for the first option of an exclusive group. */
+static void synopsis_group(struct sbuf *sb, const struct ctl_command *cmd,
+                           const struct ctl_rule *rule)
+{
+    bool required = rule->kind == RULE_EXACTLY_ONE;
+
+    sbuf_add(sb, required ? " (" : " [");
+    for (size_t i = 0; i < rule_noptions(rule); i++) {
+        if (i)
+            sbuf_add(sb, " | ");
+        help_param_label(sb, command_option(cmd, rule->options[i]));
+    }
+    sbuf_addc(sb, required ? ')' : ']');
+}
+
 void help_synopsis(struct sbuf *sb, const struct ctl_command *cmd, bool full)
 {
     sbuf_addf(sb, "llmoinctl %s", cmd->words);
@@ -41,7 +57,15 @@ void help_synopsis(struct sbuf *sb, const struct ctl_command *cmd, bool full)
         sbuf_addf(sb, " %s", cmd->args[k].name);
     for (size_t k = 0; k < command_nopts(cmd); k++) {
         const struct ctl_param *p = &cmd->options[k];
+        const struct ctl_rule *group = command_option_group(cmd, p->name);
 
+        if (group) {
+            /* Shown once, where its first option is. */
+            if (strcmp(group->options[0], p->name) == 0 &&
+                (full || group->kind == RULE_EXACTLY_ONE))
+                synopsis_group(sb, cmd, group);
+            continue;
+        }
         if (!p->required && !full)
             continue;
         sbuf_add(sb, p->required ? " " : " [");
@@ -51,31 +75,118 @@ void help_synopsis(struct sbuf *sb, const struct ctl_command *cmd, bool full)
     }
 }
 
+void help_rule_names(struct sbuf *sb, const struct ctl_rule *rule, const char *conjunction)
+{
+    size_t n = rule_noptions(rule);
+
+    for (size_t i = 0; i < n; i++)
+        sbuf_addf(sb, "%s%s", i == 0 ? "" : i + 1 < n ? ", " : conjunction, rule->options[i]);
+}
+
+void help_rules(struct sbuf *sb, const struct ctl_command *cmd)
+{
+    for (size_t k = 0; k < command_nrules(cmd); k++) {
+        const struct ctl_rule *rule = &cmd->rules[k];
+        bool two = rule_noptions(rule) == 2;
+
+        if (k)
+            sbuf_addc(sb, '\n');
+        switch (rule->kind) {
+        case RULE_EXACTLY_ONE:
+            sbuf_add(sb, two ? "Give either " : "Give exactly one of ");
+            help_rule_names(sb, rule, " or ");
+            break;
+        case RULE_AT_MOST_ONE:
+            sbuf_add(sb, two ? "" : "Give at most one of ");
+            help_rule_names(sb, rule, two ? " and " : " or ");
+            sbuf_add(sb, two ? " exclude each other" : "");
+            break;
+        case RULE_AT_LEAST_ONE:
+            sbuf_add(sb, "Give at least one of ");
+            help_rule_names(sb, rule, " or ");
+            break;
+        case RULE_NONE:
+            break;
+        }
+        sbuf_addc(sb, '.');
+    }
+}
+
+/* What a value looks like in the request: the positional's name, the
+ * option's metavar, or the JSON the table sends for it. */
+static void request_value(struct sbuf *sb, const struct ctl_param *p, bool positional)
+{
+    if (positional) {
+        sbuf_add(sb, p->name);
+    } else if (p->json_values && p->kind == KIND_FLAG) {
+        sbuf_add(sb, p->json_values[0]);
+    } else if (p->json_values) {
+        for (size_t i = 0; p->choices[i]; i++)
+            sbuf_addf(sb, "%s%s", i ? "|" : "", p->json_values[i]);
+    } else if (p->kind == KIND_LIST) {
+        sbuf_addc(sb, '[');
+        help_metavar(sb, p);
+        sbuf_addc(sb, ']');
+    } else if (p->kind == KIND_JSON_FILE) {
+        sbuf_addc(sb, '<');
+        help_metavar(sb, p);
+        sbuf_addc(sb, '>');
+    } else {
+        help_metavar(sb, p);
+    }
+}
+
+/* Whether a parameter before the k-th (arguments first) sends `field`. */
+static bool body_field_before(const struct ctl_command *cmd, size_t k, const char *field)
+{
+    size_t nargs = command_nargs(cmd);
+
+    for (size_t j = 0; j < k; j++) {
+        const struct ctl_param *p = j < nargs ? &cmd->args[j] : &cmd->options[j - nargs];
+
+        if (p->dest == DEST_BODY && strcmp(p->field, field) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Where each value goes, from the same fields request.c uses. */
 void help_request(struct sbuf *sb, const struct ctl_command *cmd)
 {
     const struct ctl_param *p;
-    size_t nargs = command_nargs(cmd), n = nargs + command_nopts(cmd), fields = 0;
+    size_t nargs = command_nargs(cmd), n = nargs + command_nopts(cmd), fields = 0, methods = 0;
     bool query = false;
 
-    sbuf_addf(sb, "%s %s", cmd->method, cmd->path);
+    /* Flags choosing the method: "POST /path (--enable) or DELETE /path (--disable)". */
+    for (size_t k = 0; k < command_nopts(cmd); k++)
+        if (cmd->options[k].dest == DEST_METHOD)
+            sbuf_addf(sb, "%s%s %s (%s)", methods++ ? " or " : "", cmd->options[k].field,
+                      cmd->path, cmd->options[k].name);
+    if (!methods)
+        sbuf_addf(sb, "%s %s", cmd->method, cmd->path);
     for (size_t k = 0; k < n; k++) {
         p = k < nargs ? &cmd->args[k] : &cmd->options[k - nargs];
         if (p->dest != DEST_QUERY)
             continue;
         sbuf_addf(sb, "%c%s=", query ? '&' : '?', p->field);
-        help_metavar(sb, p);
+        request_value(sb, p, k < nargs);
         query = true;
     }
+    /* Options sending the same field (--hosts, --no-hosts) share its entry. */
     for (size_t k = 0; k < n; k++) {
         p = k < nargs ? &cmd->args[k] : &cmd->options[k - nargs];
-        if (p->dest != DEST_BODY)
+        if (p->dest != DEST_BODY || body_field_before(cmd, k, p->field))
             continue;
         sbuf_addf(sb, "%s\"%s\":", fields++ ? "," : ", body {", p->field);
-        if (k < nargs)
-            sbuf_add(sb, p->name);
-        else
-            help_metavar(sb, p);
+        for (size_t j = k, alternatives = 0; j < n; j++) {
+            const struct ctl_param *q = j < nargs ? &cmd->args[j] : &cmd->options[j - nargs];
+
+            if (q->dest != DEST_BODY || strcmp(q->field, p->field) != 0)
+                continue;
+            if (alternatives++)
+                sbuf_addc(sb, '|');
+            request_value(sb, q, j < nargs);
+        }
     }
     if (fields)
         sbuf_addc(sb, '}');
@@ -163,7 +274,8 @@ static void print_params(FILE *out, const char *title, const struct ctl_param *p
 }
 
 /* Lists the visible commands whose words start with group (all for ""),
- * each as its short synopsis without the leading "llmoinctl ". */
+ * each as its short synopsis without the leading "llmoinctl ". A synopsis
+ * wider than LEFT_MAX gets a line of its own, its summary the next. */
 static void print_commands(FILE *out, const char *group)
 {
     static const size_t skip = sizeof "llmoinctl " - 1;
@@ -172,15 +284,20 @@ static void print_commands(FILE *out, const char *group)
     for (int pass = 0; pass < 2; pass++) { /* measure, then print */
         for (const struct ctl_command *c = ctl_commands; c->words; c++) {
             struct sbuf syn = SBUF_INIT;
+            const char *left;
 
             if (c->hidden || (group[0] && !in_group(c, group)))
                 continue;
             help_synopsis(&syn, c, false);
-            if (pass == 0 && syn.len > skip + width)
-                width = syn.len - skip;
-            if (pass == 1)
-                print_row(out, sbuf_str(&syn) + (syn.len >= skip ? skip : syn.len), c->summary,
-                          width);
+            left = sbuf_str(&syn) + (syn.len >= skip ? skip : syn.len);
+            if (pass == 0 && strlen(left) > width && strlen(left) <= LEFT_MAX)
+                width = strlen(left);
+            if (pass == 1 && strlen(left) > width) {
+                fprintf(out, "  %s\n", left);
+                print_row(out, "", c->summary, width);
+            } else if (pass == 1) {
+                print_row(out, left, c->summary, width);
+            }
             sbuf_free(&syn);
         }
     }
@@ -195,7 +312,7 @@ static void print_exit_codes(FILE *out)
 
 void help_print_global(FILE *out)
 {
-    fputs("llmoinctl - manage llmoin tenants, API keys and usage through tenantd\n\n"
+    fputs("llmoinctl - manage llmoin tenants, API keys, sign-in, models and usage through tenantd\n\n"
           "Usage: llmoinctl [GLOBAL OPTIONS] COMMAND [ARGUMENTS] [OPTIONS]\n\n"
           "Commands:\n",
           out);
@@ -228,6 +345,11 @@ void help_print_command(FILE *out, const struct ctl_command *cmd)
         fprintf(out, "\n%s\n", cmd->description);
     print_params(out, "Arguments", cmd->args, command_nargs(cmd), width);
     print_params(out, "Options", cmd->options, command_nopts(cmd), width);
+    if (command_nrules(cmd)) {
+        sbuf_reset(&sb);
+        help_rules(&sb, cmd);
+        fprintf(out, "\n%s\n", sbuf_str(&sb));
+    }
     if (cmd->method) {
         sbuf_reset(&sb);
         help_request(&sb, cmd);

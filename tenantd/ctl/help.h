@@ -14,6 +14,11 @@
 /* "llmoinctl tenant create SLUG --name NAME"; with `full`, optional options
  * too ("[--by day|user|model]"), else only what must be typed. */
 void help_synopsis(struct sbuf *sb, const struct ctl_command *cmd, bool full);
+/* The options of a rule: "--a, --b<conjunction>--c". */
+void help_rule_names(struct sbuf *sb, const struct ctl_rule *rule, const char *conjunction);
+/* One sentence per rule of cmd, each on its own line: "Give either --enable
+ * or --disable." */
+void help_rules(struct sbuf *sb, const struct ctl_command *cmd);
 /* An option's value placeholder: its metavar, or "a|b|c" for choices. */
 void help_metavar(struct sbuf *sb, const struct ctl_param *p);
 /* "--name NAME" for options, "SLUG" for positionals. */

@@ -81,6 +81,11 @@ static int command_section(FILE *out, const struct ctl_command *cmd, struct ctl_
     if (cmd->description)
         fprintf(out, "%s\n\n", cmd->description);
     params_table(out, cmd);
+    if (command_nrules(cmd)) {
+        help_rules(&syn, cmd);
+        fprintf(out, "%s\n\n", sbuf_str(&syn));
+        sbuf_reset(&syn);
+    }
     if (cmd->method) {
         help_request(&syn, cmd);
         fprintf(out, "Request: `%s`\n\n", sbuf_str(&syn));

@@ -32,6 +32,7 @@ static const struct column key_columns[] = {
     { "EXPIRES", "expires_at", false },
     { "REVOKED", "revoked_at", false },
     { "LAST_USED", "last_used_at", false },
+    { "MODELS", "models", false },
     { NULL, NULL, false },
 };
 
@@ -40,6 +41,24 @@ static const struct column model_columns[] = {
     { "POOL", "pool", false },
     { "UPSTREAM_MODEL", "upstream_model", false },
     { "CREATED", "created_at", false },
+    { NULL, NULL, false },
+};
+
+static const struct column issuer_columns[] = {
+    { "ID", "id", false },
+    { "ISSUER", "issuer", false },
+    { "AUDIENCE", "audience", false },
+    { "KEYS", "keys", true },
+    { "USER_CLAIM", "user_claim", false },
+    { "FETCHED", "jwks_fetched_at", false },
+    { "ERROR", "jwks_error", false },
+    { NULL, NULL, false },
+};
+
+static const struct column tenant_model_columns[] = {
+    { "ALIAS", "alias", false },
+    { "POOL", "pool", false },
+    { "DEDICATED", "dedicated_pool", false },
     { NULL, NULL, false },
 };
 
@@ -196,15 +215,42 @@ void grid_write_csv(FILE *out, const struct grid *g)
 
 /* ---- JSON values to cells ------------------------------------------------- */
 
+static bool strings_only(const json_t *array)
+{
+    const json_t *v;
+    size_t i;
+
+    json_array_foreach(array, i, v)
+        if (!json_is_string(v))
+            return false;
+    return true;
+}
+
 /* Text of a JSON value: tables show "-" for null and only printable text,
- * csv keeps strings exactly and leaves null empty. NULL when out of memory. */
+ * csv keeps strings exactly and leaves null empty. A list of strings is
+ * shown as the command line takes it, "a,b"; an empty one as "(none)" in
+ * tables, so that it differs from null ("-").
+ * NULL when out of memory. */
 static char *value_text(const json_t *v, enum ctl_format fmt)
 {
     struct sbuf sb = SBUF_INIT;
+    const json_t *item;
     char *dumped;
+    size_t i;
 
     if (!v || json_is_null(v)) {
         sbuf_add(&sb, fmt == FORMAT_TABLE ? "-" : "");
+    } else if (json_is_array(v) && json_array_size(v) == 0) {
+        sbuf_add(&sb, fmt == FORMAT_TABLE ? "(none)" : "");
+    } else if (json_is_array(v) && strings_only(v)) {
+        json_array_foreach(v, i, item) {
+            if (i)
+                sbuf_addc(&sb, ',');
+            if (fmt == FORMAT_TABLE)
+                text_sanitize(&sb, json_string_value(item));
+            else
+                sbuf_add(&sb, json_string_value(item));
+        }
     } else if (json_is_string(v) && fmt == FORMAT_TABLE) {
         text_sanitize(&sb, json_string_value(v));
     } else if (json_is_string(v)) {
@@ -434,28 +480,90 @@ static int write_json(FILE *out, const json_t *doc, struct ctl_error *err)
     return 0;
 }
 
+/* Table mode of VIEW_TENANT_MODELS: whether the list is in force comes first. */
+static int tenant_models_preface(FILE *out, const json_t *doc, struct ctl_error *err)
+{
+    const json_t *restricted = json_object_get(doc, "models_restricted");
+    const char *tenant = json_string_value(json_object_get(doc, "tenant"));
+    bool empty = json_array_size(json_object_get(doc, "data")) == 0;
+    struct sbuf slug = SBUF_INIT;
+
+    if (!json_is_boolean(restricted))
+        return unexpected("no \"models_restricted\" in the allow-list", err);
+    text_sanitize(&slug, tenant ? tenant : "?");
+    if (slug.failed)
+        return out_of_memory(err);
+    if (json_is_true(restricted))
+        fprintf(out, "Tenant %s may use %s (restricted to its list).\n\n", sbuf_str(&slug),
+                empty ? "no model" : "only the models below");
+    else
+        fprintf(out, "Tenant %s may use every model (not restricted to its list)%s.\n\n",
+                sbuf_str(&slug), empty ? "" : "; the models below use the pool shown");
+    sbuf_free(&slug);
+    return 0;
+}
+
+/* Table mode of VIEW_TOKEN: only the token, so that $(llmoinctl ...) is it. */
+static int write_token(FILE *out, const json_t *doc, struct ctl_error *err)
+{
+    const char *token = json_string_value(json_object_get(doc, "token"));
+    struct sbuf sb = SBUF_INIT;
+
+    if (!token)
+        return unexpected("no \"token\" in the answer", err);
+    text_sanitize(&sb, token);
+    if (sb.failed)
+        return out_of_memory(err);
+    fprintf(out, "%s\n", sbuf_str(&sb));
+    sbuf_free(&sb);
+    return 0;
+}
+
+/* Views of {"data":[...]} documents: a row per entry. */
+static const struct list_view {
+    enum ctl_view view;
+    const struct column *columns;
+    int (*preface)(FILE *out, const json_t *doc, struct ctl_error *err); /* table mode */
+} list_views[] = {
+    { VIEW_TENANTS, tenant_columns, NULL },
+    { VIEW_KEYS, key_columns, NULL },
+    { VIEW_MODELS, model_columns, NULL },
+    { VIEW_ISSUERS, issuer_columns, NULL },
+    { VIEW_TENANT_MODELS, tenant_model_columns, tenant_models_preface },
+};
+
 int output_render(FILE *out, enum ctl_format fmt, enum ctl_view view, const json_t *doc,
                   struct ctl_error *err)
 {
+    int rc;
+
     if (!doc)
         return 0;
     if (fmt == FORMAT_JSON)
         return write_json(out, doc, err);
+    for (size_t i = 0; i < sizeof list_views / sizeof list_views[0]; i++) {
+        const struct list_view *v = &list_views[i];
+
+        if (v->view != view)
+            continue;
+        if (!json_is_array(json_object_get(doc, "data")))
+            return unexpected("no \"data\" list", err);
+        if (fmt == FORMAT_TABLE && v->preface && (rc = v->preface(out, doc, err)))
+            return rc;
+        return write_list(out, fmt, doc, v->columns, err);
+    }
     switch (view) {
-    case VIEW_TENANTS:
-        return write_list(out, fmt, doc, tenant_columns, err);
-    case VIEW_KEYS:
-        return write_list(out, fmt, doc, key_columns, err);
-    case VIEW_MODELS:
-        return write_list(out, fmt, doc, model_columns, err);
     case VIEW_USAGE:
         return write_usage(out, fmt, doc, err);
     case VIEW_NEW_KEY:
         if (fmt == FORMAT_TABLE)
             return write_new_key(out, doc, err);
-        return write_object(out, fmt, doc, err);
-    case VIEW_NONE:
-    case VIEW_OBJECT:
+        break;
+    case VIEW_TOKEN:
+        if (fmt == FORMAT_TABLE)
+            return write_token(out, doc, err);
+        break;
+    default:
         break;
     }
     return write_object(out, fmt, doc, err);

@@ -24,6 +24,9 @@ enum ctl_view {
     VIEW_NEW_KEY, /* a key object carrying the secret "key", shown once */
     VIEW_USAGE,   /* usage report with rows and totals */
     VIEW_MODELS,  /* {"data":[model...]} */
+    VIEW_ISSUERS, /* {"data":[issuer...]} */
+    VIEW_TENANT_MODELS, /* {"tenant","models_restricted","data":[allowed model...]} */
+    VIEW_TOKEN,   /* an object whose "token" is all that table mode prints */
 };
 
 /* Writes doc in fmt; a NULL doc (empty answer) prints nothing. Fails with

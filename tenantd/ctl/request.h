@@ -7,6 +7,7 @@
 #define LLMOINCTL_REQUEST_H
 
 #include <jansson.h>
+#include <time.h>
 
 #include "commands.h"
 #include "sbuf.h"
@@ -14,10 +15,14 @@
 struct request {
     const char *method;
     struct sbuf path; /* with query string */
-    json_t *body;     /* NULL for GET; an object (maybe empty) otherwise */
+    json_t *body;     /* NULL for GET and DELETE; an object (maybe empty) otherwise */
 };
 
-int request_build(const struct ctl_invocation *inv, struct request *rq, struct ctl_error *err);
+/* `now` is the clock for values given as durations (--expires 90d). Fails
+ * with CTL_EXIT_USAGE when a value cannot be used (an unreadable file),
+ * CTL_EXIT_API when out of memory. request_free is needed either way. */
+int request_build(const struct ctl_invocation *inv, time_t now, struct request *rq,
+                  struct ctl_error *err);
 void request_free(struct request *rq);
 
 #endif

@@ -88,16 +88,11 @@ static bool date_shape(const char *v)
     return true;
 }
 
-int validate_date(const char *label, const char *value, struct ctl_error *err)
+/* The calendar part of value (its first 10 bytes, shaped YYYY-MM-DD). */
+static int check_calendar_day(const char *label, const char *value, struct ctl_error *err)
 {
-    int y, m, d;
+    int y = digits(value, 4), m = digits(value + 5, 2), d = digits(value + 8, 2);
 
-    if (!date_shape(value))
-        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': expected a date as YYYY-MM-DD",
-                        label, value);
-    y = digits(value, 4);
-    m = digits(value + 5, 2);
-    d = digits(value + 8, 2);
     if (m < 1 || m > 12)
         return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': there is no month %02d",
                         label, value, m);
@@ -105,6 +100,55 @@ int validate_date(const char *label, const char *value, struct ctl_error *err)
         return ctl_fail(err, CTL_EXIT_USAGE,
                         "invalid %s '%s': day %02d does not exist in %.7s (it has %d days)",
                         label, value, d, value, days_in_month(y, m));
+    return 0;
+}
+
+int validate_date(const char *label, const char *value, struct ctl_error *err)
+{
+    if (!date_shape(value))
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': expected a date as YYYY-MM-DD",
+                        label, value);
+    return check_calendar_day(label, value, err);
+}
+
+/* Digits at the positions marked '9' in shape, the other bytes as given. */
+static bool shaped(const char *value, const char *shape)
+{
+    for (; *shape; shape++, value++)
+        if (*shape == '9' ? !is_digit(*value) : *value != *shape)
+            return false;
+    return true;
+}
+
+int validate_time(const char *label, const char *value, struct ctl_error *err)
+{
+    size_t n = strlen(value);
+    const char *zone = value + 16;
+    bool seconds = n > 16 && value[16] == ':';
+
+    if (seconds)
+        zone += 3;
+    if (n < 17 || !shaped(value, "9999-99-99T99:99") || (seconds && !shaped(value + 16, ":99")) ||
+        !(strcmp(zone, "Z") == 0 || ((zone[0] == '+' || zone[0] == '-') && strlen(zone) == 6 &&
+                                     shaped(zone + 1, "99:99"))))
+        return ctl_fail(err, CTL_EXIT_USAGE,
+                        "invalid %s '%s': expected an RFC 3339 time such as "
+                        "2027-02-27T12:00:00Z or 2027-02-27T12:00:00+01:00",
+                        label, value);
+    if (check_calendar_day(label, value, err))
+        return CTL_EXIT_USAGE;
+    if (digits(value + 11, 2) > 23)
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': there is no hour %.2s", label,
+                        value, value + 11);
+    if (digits(value + 14, 2) > 59)
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': there is no minute %.2s", label,
+                        value, value + 14);
+    if (seconds && digits(value + 17, 2) > 59)
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': there is no second %.2s", label,
+                        value, value + 17);
+    if (zone[0] != 'Z' && (digits(zone + 1, 2) > 23 || digits(zone + 4, 2) > 59))
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': there is no UTC offset %s", label,
+                        value, zone);
     return 0;
 }
 
@@ -130,6 +174,84 @@ int validate_choice(const char *label, const char *value, const char *const *cho
     ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s'; expected %s", label, value, sbuf_str(&list));
     sbuf_free(&list);
     return CTL_EXIT_USAGE;
+}
+
+int validate_host(const char *label, const char *value, struct ctl_error *err)
+{
+    size_t n = strlen(value), i;
+    bool ok = n >= 1 && n <= 253;
+
+    for (i = 0; ok && i < n; i++)
+        ok = is_lower(value[i]) || is_digit(value[i]) ||
+             ((value[i] == '.' || value[i] == '-') && i > 0 && i + 1 < n);
+    if (ok)
+        return 0;
+    return ctl_fail(err, CTL_EXIT_USAGE,
+                    "invalid %s '%s': expected a host name in lowercase such as "
+                    "llmoin.hamburg.de (a-z, 0-9, '.' and '-' inside, at most 253)",
+                    label, value);
+}
+
+/* No blank and no control character from here to the end. */
+static bool printable_tail(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || *s == '\x7f')
+            return false;
+    return true;
+}
+
+static size_t characters(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+#define URL_MAX 500
+
+int validate_url(const char *label, const char *value, struct ctl_error *err)
+{
+    static const char *const local_hosts[] = { "http://127.0.0.1", "http://localhost", NULL };
+    bool ok = strncmp(value, "https://", 8) == 0 && value[8] && printable_tail(value + 8);
+
+    for (size_t i = 0; !ok && local_hosts[i]; i++) {
+        const char *p = value + strlen(local_hosts[i]);
+
+        if (strncmp(value, local_hosts[i], strlen(local_hosts[i])) != 0)
+            continue;
+        if (*p == ':' && is_digit(p[1]))
+            for (p++; is_digit(*p); p++)
+                ;
+        ok = *p == '\0' || (*p == '/' && printable_tail(p));
+    }
+    if (!ok)
+        return ctl_fail(err, CTL_EXIT_USAGE,
+                        "invalid %s '%s': expected an https URL such as "
+                        "https://login.example.de/realms/llmoin, without blanks "
+                        "(http only for 127.0.0.1 or localhost)",
+                        label, value);
+    if (characters(value) > URL_MAX)
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s: the URL is %zu characters long; "
+                        "tenantd allows at most %d", label, characters(value), URL_MAX);
+    return 0;
+}
+
+int validate_issuer_id(const char *label, const char *value, struct ctl_error *err)
+{
+    size_t n = strlen(value), i;
+    bool ok = n >= 1 && n <= 18 && value[0] != '0';
+
+    for (i = 0; ok && i < n; i++)
+        ok = is_digit(value[i]);
+    if (ok)
+        return 0;
+    return ctl_fail(err, CTL_EXIT_USAGE,
+                    "invalid %s '%s': expected an issuer's number as shown by "
+                    "'llmoinctl issuer list', e.g. 3",
+                    label, value);
 }
 
 int validate_socket_path(const char *label, const char *value, struct ctl_error *err)

@@ -12,6 +12,9 @@
 /* The same rule tenantd enforces on tenant slugs. */
 #define SLUG_RULE "^[a-z][a-z0-9-]{1,31}$"
 
+/* The same rule tenantd enforces on a tenant's host names. */
+#define HOST_RULE "^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$"
+
 /* Unix socket paths must fit struct sockaddr_un.sun_path with its NUL. */
 #define SOCKET_PATH_MAX 107
 
@@ -21,6 +24,12 @@ int validate_key_id(const char *label, const char *value, struct ctl_error *err)
 int validate_date(const char *label, const char *value, struct ctl_error *err);
 int validate_choice(const char *label, const char *value, const char *const *choices,
                     struct ctl_error *err);
+int validate_host(const char *label, const char *value, struct ctl_error *err);
+/* https://..., or http:// to 127.0.0.1 or localhost (tenantd's rule). */
+int validate_url(const char *label, const char *value, struct ctl_error *err);
+int validate_issuer_id(const char *label, const char *value, struct ctl_error *err);
+/* YYYY-MM-DDTHH:MM[:SS](Z|+HH:MM|-HH:MM): what tenantd takes as a time. */
+int validate_time(const char *label, const char *value, struct ctl_error *err);
 int validate_socket_path(const char *label, const char *value, struct ctl_error *err);
 /* Both given: from must not be after to. */
 int validate_date_range(const char *from, const char *to, struct ctl_error *err);

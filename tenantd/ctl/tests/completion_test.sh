@@ -21,14 +21,28 @@ expect() {
     fi
 }
 
-expect "tenant key model usage health completion" llmoinctl ""
+expect "tenant key issuer model usage dev-token health completion" llmoinctl ""
 expect "tenant" llmoinctl t
-expect "create list show suspend resume" llmoinctl tenant ""
+expect "dev-token" llmoinctl d
+expect "create list show update suspend resume dev-idp" llmoinctl tenant ""
+expect "add list remove" llmoinctl issuer ""
+expect "add list allow disallow allowed" llmoinctl model ""
+expect "allow allowed" llmoinctl model allo
 expect "show suspend" llmoinctl tenant s
 expect "create list revoke" llmoinctl --output json key ""
 expect "create list revoke" llmoinctl --socket /tmp/x.sock key ""
 expect "--name --socket --output --help --version" llmoinctl tenant create hamburg --
-expect "--user --name --socket --output --help --version" llmoinctl key create hamburg --user alice --
+expect "--user --name --expires --models --socket --output --help --version" llmoinctl key create hamburg --user alice --
+expect "--name --hosts --no-hosts --models --socket --output --help --version" llmoinctl tenant update hamburg --no-hosts --
+expect "--enable --disable --socket --output --help --version" llmoinctl tenant dev-idp hamburg --
+expect "--issuer --audience --jwks-uri --jwks-file --user-claim --groups-claim --leeway --socket --output --help --version" llmoinctl issuer add hamburg --
+expect "--user --groups --ttl --socket --output --help --version" llmoinctl dev-token hamburg --
+expect "--pool" llmoinctl model allow hamburg llama --p
+# The same option name takes other values in another command.
+expect "all allow-list" llmoinctl tenant update hamburg --models ""
+expect "allow-list" llmoinctl tenant update hamburg --models = allo
+expect "" llmoinctl key create hamburg --user alice --models ""
+expect "" llmoinctl dev-token hamburg --ttl ""
 expect "day user model" llmoinctl usage hamburg --by ""
 expect "model" llmoinctl usage hamburg --by m
 expect "day user model" llmoinctl usage hamburg --by = ""
@@ -41,4 +55,9 @@ expect "" llmoinctl completion bash ""
 expect "" llmoinctl tenant show ""
 expect "" llmoinctl bogus ""
 expect "" llmoinctl usage hamburg --from ""
+# --jwks-file completes file names.
+dir=$(mktemp -d) || exit 1
+touch "$dir/jwks.json" "$dir/other.txt"
+expect "$dir/jwks.json" llmoinctl issuer add hamburg --jwks-file "$dir/j"
+rm -r "$dir"
 exit $failed

@@ -125,8 +125,10 @@ static void command_errors(void **state)
     EXPECT_USAGE("unknown command 'x'; see llmoinctl --help", "x");
     EXPECT_USAGE("unknown command 'tenant bogus'; see llmoinctl --help", "tenant", "bogus");
     EXPECT_USAGE("missing command; see llmoinctl --help", "--output", "json");
-    EXPECT_USAGE("'tenant' needs a subcommand (create, list, show, suspend, resume); "
-                 "see llmoinctl tenant --help", "tenant");
+    EXPECT_USAGE("'tenant' needs a subcommand (create, list, show, update, suspend, resume, "
+                 "dev-idp); see llmoinctl tenant --help", "tenant");
+    EXPECT_USAGE("'issuer' needs a subcommand (add, list, remove); see llmoinctl issuer --help",
+                 "issuer");
     EXPECT_USAGE("'key' needs a subcommand (create, list, revoke); see llmoinctl key --help", "key");
 }
 
@@ -159,7 +161,8 @@ static void option_errors(void **state)
     EXPECT_USAGE("tenant create: missing option --name; usage: llmoinctl tenant create SLUG "
                  "--name NAME", "tenant", "create", "hamburg");
     EXPECT_USAGE("key create: missing option --user; usage: llmoinctl key create TENANT "
-                 "--user USER [--name LABEL]", "key", "create", "hamburg", "--name", "CI");
+                 "--user USER [--name LABEL] [--expires WHEN] [--models ALIAS,...]", "key",
+                 "create", "hamburg", "--name", "CI");
     EXPECT_USAGE("tenant create: option --name needs a value", "tenant", "create", "hamburg",
                  "--name");
     EXPECT_USAGE("tenant create: option --name needs a value", "tenant", "create", "hamburg",
@@ -290,6 +293,176 @@ static void socket_path_too_long(void **state)
                                  "sockets allow at most 107");
 }
 
+static void option_rules(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    EXPECT_USAGE("tenant update: missing option: give at least one of --name, --hosts, "
+                 "--no-hosts or --models; usage: llmoinctl tenant update SLUG [--name NAME] "
+                 "[--hosts HOST,... | --no-hosts] [--models all|allow-list]",
+                 "tenant", "update", "hamburg");
+    EXPECT_USAGE("tenant update: options --hosts and --no-hosts exclude each other; give one",
+                 "tenant", "update", "hamburg", "--no-hosts", "--hosts", "a.de");
+    assert_int_equal(PARSE(&inv, &err, "tenant", "update", "hamburg", "--no-hosts"), 0);
+    assert_int_equal(PARSE(&inv, &err, "tenant", "update", "hamburg", "--models", "all"), 0);
+    EXPECT_USAGE("tenant update: invalid --models 'none'; expected all or allow-list", "tenant",
+                 "update", "hamburg", "--models", "none");
+    EXPECT_USAGE("tenant update: option --no-hosts takes no value", "tenant", "update",
+                 "hamburg", "--no-hosts=x");
+
+    EXPECT_USAGE("tenant dev-idp: missing option --enable or --disable; usage: llmoinctl tenant "
+                 "dev-idp SLUG (--enable | --disable)", "tenant", "dev-idp", "hamburg");
+    EXPECT_USAGE("tenant dev-idp: options --enable and --disable exclude each other; give one",
+                 "tenant", "dev-idp", "hamburg", "--enable", "--disable");
+
+    EXPECT_USAGE("issuer add: missing option --jwks-uri or --jwks-file; usage: llmoinctl issuer "
+                 "add TENANT --issuer URL --audience AUD (--jwks-uri URL | --jwks-file FILE) "
+                 "[--user-claim CLAIM] [--groups-claim CLAIM] [--leeway SECONDS]",
+                 "issuer", "add", "hamburg", "--issuer", "https://idp.example", "--audience",
+                 "llmoin");
+    EXPECT_USAGE("issuer add: options --jwks-uri and --jwks-file exclude each other; give one",
+                 "issuer", "add", "hamburg", "--issuer", "https://idp.example", "--audience",
+                 "llmoin", "--jwks-file", "k.json", "--jwks-uri", "https://idp.example/certs");
+    /* The file is read when the request is built, not while parsing. */
+    assert_int_equal(PARSE(&inv, &err, "issuer", "add", "hamburg", "--issuer",
+                           "https://idp.example", "--audience", "llmoin", "--jwks-file",
+                           "/nonexistent.json"), 0);
+}
+
+static void list_errors(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("key create: invalid --models: must not be empty; give entries separated by ','",
+                 "key", "create", "hamburg", "--user", "alice", "--models", "");
+    EXPECT_USAGE("key create: invalid --models 'a,,b': entry 2 is empty (separate entries with "
+                 "',' only)", "key", "create", "hamburg", "--user", "alice", "--models", "a,,b");
+    EXPECT_USAGE("key create: invalid --models 'a,': entry 2 is empty (separate entries with "
+                 "',' only)", "key", "create", "hamburg", "--user", "alice", "--models", "a,");
+    EXPECT_USAGE("key create: invalid --models 'a, b': entry ' b' starts or ends with a blank "
+                 "(separate entries with ',' only)", "key", "create", "hamburg", "--user",
+                 "alice", "--models", "a, b");
+    EXPECT_USAGE("key create: invalid --models 'a,b,a': 'a' is given twice", "key", "create",
+                 "hamburg", "--user", "alice", "--models", "a,b,a");
+    EXPECT_USAGE("tenant update: invalid --hosts entry 'LLMoin.hamburg.de': expected a host name "
+                 "in lowercase such as llmoin.hamburg.de (a-z, 0-9, '.' and '-' inside, at most "
+                 "253)", "tenant", "update", "hamburg", "--hosts",
+                 "llmoin.hamburg.de,LLMoin.hamburg.de");
+    EXPECT_USAGE("tenant update: invalid --hosts entry 'llmoin.hamburg.de:443': expected a host "
+                 "name in lowercase such as llmoin.hamburg.de (a-z, 0-9, '.' and '-' inside, at "
+                 "most 253)", "tenant", "update", "hamburg", "--hosts", "llmoin.hamburg.de:443");
+    EXPECT_USAGE("tenant update: invalid --hosts entry '-b.de': expected a host name in "
+                 "lowercase such as llmoin.hamburg.de (a-z, 0-9, '.' and '-' inside, at most "
+                 "253)", "tenant", "update", "hamburg", "--hosts", "a.de,-b.de");
+}
+
+static void expiry_errors(void **state)
+{
+#define EXPIRES(value) "key", "create", "hamburg", "--user", "alice", "--expires", value
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    EXPECT_USAGE("key create: invalid --expires 'tomorrow': expected a duration (90d, 12h or "
+                 "30m), a date (2027-02-27) or an RFC 3339 time (2027-02-27T12:00:00Z)",
+                 EXPIRES("tomorrow"));
+    EXPECT_USAGE("key create: invalid --expires '90D': expected a duration (90d, 12h or 30m), a "
+                 "date (2027-02-27) or an RFC 3339 time (2027-02-27T12:00:00Z)", EXPIRES("90D"));
+    EXPECT_USAGE("key create: invalid --expires '90': a duration needs a unit: 90d (days), 90h "
+                 "(hours) or 90m (minutes)", EXPIRES("90"));
+    EXPECT_USAGE("key create: invalid --expires '0d': the duration must be positive",
+                 EXPIRES("0d"));
+    EXPECT_USAGE("key create: invalid --expires '3651d': at most 3650 days (10 years) ahead",
+                 EXPIRES("3651d"));
+    EXPECT_USAGE("key create: invalid --expires '87601h': at most 3650 days (10 years) ahead",
+                 EXPIRES("87601h"));
+    EXPECT_USAGE("key create: invalid --expires '99999999999m': at most 3650 days (10 years) "
+                 "ahead", EXPIRES("99999999999m"));
+    EXPECT_USAGE("key create: invalid --expires '2027-02-30': day 30 does not exist in 2027-02 "
+                 "(it has 28 days)", EXPIRES("2027-02-30"));
+    EXPECT_USAGE("key create: invalid --expires '2027-02-27 12:00': expected a duration (90d, "
+                 "12h or 30m), a date (2027-02-27) or an RFC 3339 time (2027-02-27T12:00:00Z)",
+                 EXPIRES("2027-02-27 12:00"));
+    EXPECT_USAGE("key create: invalid --expires '2027-02-27T12:00:00': expected an RFC 3339 time "
+                 "such as 2027-02-27T12:00:00Z or 2027-02-27T12:00:00+01:00",
+                 EXPIRES("2027-02-27T12:00:00"));
+    EXPECT_USAGE("key create: invalid --expires '2027-02-27T12:00:00.5Z': expected an RFC 3339 "
+                 "time such as 2027-02-27T12:00:00Z or 2027-02-27T12:00:00+01:00",
+                 EXPIRES("2027-02-27T12:00:00.5Z"));
+    EXPECT_USAGE("key create: invalid --expires '2027-13-01T12:00Z': there is no month 13",
+                 EXPIRES("2027-13-01T12:00Z"));
+    EXPECT_USAGE("key create: invalid --expires '2027-02-27T24:00:00Z': there is no hour 24",
+                 EXPIRES("2027-02-27T24:00:00Z"));
+    EXPECT_USAGE("key create: invalid --expires '2027-02-27T12:60:00Z': there is no minute 60",
+                 EXPIRES("2027-02-27T12:60:00Z"));
+    EXPECT_USAGE("key create: invalid --expires '2027-02-27T12:00:61Z': there is no second 61",
+                 EXPIRES("2027-02-27T12:00:61Z"));
+    EXPECT_USAGE("key create: invalid --expires '2027-02-27T12:00:00+24:00': there is no UTC "
+                 "offset +24:00", EXPIRES("2027-02-27T12:00:00+24:00"));
+    assert_int_equal(PARSE(&inv, &err, EXPIRES("3650d")), 0);
+    assert_int_equal(PARSE(&inv, &err, EXPIRES("2028-02-29")), 0);
+    assert_int_equal(PARSE(&inv, &err, EXPIRES("2027-02-27T12:00Z")), 0);
+    assert_int_equal(PARSE(&inv, &err, EXPIRES("2027-02-27T12:00:00-05:30")), 0);
+#undef EXPIRES
+}
+
+static void seconds_errors(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    EXPECT_USAGE("dev-token: invalid --ttl '1.5h': expected seconds (3600 or 3600s), minutes "
+                 "(30m) or hours (1h)", "dev-token", "hamburg", "--user", "alice", "--ttl", "1.5h");
+    EXPECT_USAGE("dev-token: invalid --ttl '1d': expected seconds (3600 or 3600s), minutes "
+                 "(30m) or hours (1h)", "dev-token", "hamburg", "--user", "alice", "--ttl", "1d");
+    EXPECT_USAGE("dev-token: invalid --ttl '59s': must be at least 60 seconds", "dev-token",
+                 "hamburg", "--user", "alice", "--ttl", "59s");
+    EXPECT_USAGE("dev-token: invalid --ttl '169h': must be at most 604800 seconds", "dev-token",
+                 "hamburg", "--user", "alice", "--ttl", "169h");
+    EXPECT_USAGE("dev-token: invalid --ttl '-60': expected seconds (3600 or 3600s), minutes "
+                 "(30m) or hours (1h)", "dev-token", "hamburg", "--user", "alice", "--ttl=-60");
+    EXPECT_USAGE("issuer add: invalid --leeway '11m': must be at most 600 seconds", "issuer",
+                 "add", "hamburg", "--issuer", "https://idp.example", "--audience", "llmoin",
+                 "--jwks-uri", "https://idp.example/certs", "--leeway", "11m");
+    assert_int_equal(PARSE(&inv, &err, "issuer", "add", "hamburg", "--issuer",
+                           "https://idp.example", "--audience", "llmoin", "--jwks-uri",
+                           "https://idp.example/certs", "--leeway", "0"), 0);
+    assert_int_equal(PARSE(&inv, &err, "dev-token", "hamburg", "--user", "alice", "--ttl", "1h"),
+                     0);
+}
+
+static void url_and_issuer_id_errors(void **state)
+{
+#define URL_MSG(value)                                                                        \
+    "issuer add: invalid --issuer '" value "': expected an https URL such as "               \
+    "https://login.example.de/realms/llmoin, without blanks (http only for 127.0.0.1 or "    \
+    "localhost)"
+#define ISSUER(value) "issuer", "add", "hamburg", "--audience", "a", "--jwks-uri", \
+                      "https://idp.example/certs", "--issuer", value
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    EXPECT_USAGE(URL_MSG("http://idp.example"), ISSUER("http://idp.example"));
+    EXPECT_USAGE(URL_MSG("https://"), ISSUER("https://"));
+    EXPECT_USAGE(URL_MSG("https://idp.example/realms/a b"), ISSUER("https://idp.example/realms/a b"));
+    EXPECT_USAGE(URL_MSG("http://localhost.evil.example"), ISSUER("http://localhost.evil.example"));
+    EXPECT_USAGE(URL_MSG("idp.example"), ISSUER("idp.example"));
+    assert_int_equal(PARSE(&inv, &err, ISSUER("http://127.0.0.1:8790/dev-idp/hamburg")), 0);
+    assert_int_equal(PARSE(&inv, &err, ISSUER("http://localhost")), 0);
+    assert_int_equal(PARSE(&inv, &err, ISSUER("https://login.hamburg.de/realms/llmoin")), 0);
+
+    EXPECT_USAGE("issuer remove: invalid ISSUER_ID '03': expected an issuer's number as shown by "
+                 "'llmoinctl issuer list', e.g. 3", "issuer", "remove", "03");
+    EXPECT_USAGE("issuer remove: invalid ISSUER_ID '../tenants': expected an issuer's number as "
+                 "shown by 'llmoinctl issuer list', e.g. 3", "issuer", "remove", "../tenants");
+    assert_int_equal(PARSE(&inv, &err, "issuer", "remove", "17"), 0);
+#undef URL_MSG
+#undef ISSUER
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +483,11 @@ int main(void)
         cmocka_unit_test(by_errors),
         cmocka_unit_test(key_id_errors),
         cmocka_unit_test(socket_path_too_long),
+        cmocka_unit_test(option_rules),
+        cmocka_unit_test(list_errors),
+        cmocka_unit_test(expiry_errors),
+        cmocka_unit_test(seconds_errors),
+        cmocka_unit_test(url_and_issuer_id_errors),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

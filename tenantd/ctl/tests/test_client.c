@@ -186,6 +186,81 @@ static void key_revoke_path(void **state)
     result_free(&r);
 }
 
+static void tenant_update_patches(void **state)
+{
+    struct fake_tenantd f;
+    (void)state;
+
+    assert_int_equal(fake_start(&f, 200, TENANT_HAMBURG), 0);
+    struct result r = RUN("--socket", f.path, "tenant", "update", "hamburg", "--no-hosts",
+                          "--models", "all");
+    fake_stop(&f);
+    assert_int_equal(r.rc, 0);
+    assert_request_line(&f, "PATCH /admin/v1/tenants/hamburg HTTP/1.1");
+    assert_body_json(&f, "{\"hosts\":[],\"models_restricted\":false}");
+    result_free(&r);
+}
+
+static void delete_carries_no_body(void **state)
+{
+    struct fake_tenantd f;
+    (void)state;
+
+    assert_int_equal(fake_start(&f, 200, "{\"id\":3,\"issuer\":\"https://idp.example\"}"), 0);
+    struct result r = RUN("--socket", f.path, "issuer", "remove", "3");
+    fake_stop(&f);
+    assert_int_equal(r.rc, 0);
+    assert_request_line(&f, "DELETE /admin/v1/issuers/3 HTTP/1.1");
+    assert_null(strstr(f.request, "Content-Type"));
+    assert_string_equal(fake_request_body(&f), "");
+    assert_string_equal(r.out, "id: 3\nissuer: https://idp.example\n");
+    result_free(&r);
+}
+
+static void dev_idp_flag_picks_the_method(void **state)
+{
+    struct fake_tenantd f;
+    (void)state;
+
+    assert_int_equal(fake_start(&f, 200, "{\"tenant\":\"hamburg\",\"dev_idp\":false}"), 0);
+    struct result r = RUN("--socket", f.path, "tenant", "dev-idp", "hamburg", "--disable");
+    fake_stop(&f);
+    assert_int_equal(r.rc, 0);
+    assert_request_line(&f, "DELETE /admin/v1/tenants/hamburg/dev-idp HTTP/1.1");
+    result_free(&r);
+}
+
+static void dev_token_prints_only_the_token(void **state)
+{
+    struct fake_tenantd f;
+    (void)state;
+
+    assert_int_equal(fake_start(&f, 201, "{\"token\":\"eyJh.eyJz.c2ln\",\"issuer\":\"x\","
+                                         "\"expires_at\":1796000000}"), 0);
+    struct result r = RUN("--socket", f.path, "dev-token", "hamburg", "--user", "alice",
+                          "--groups", "it", "--ttl", "2h");
+    fake_stop(&f);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, "eyJh.eyJz.c2ln\n");
+    assert_body_json(&f, "{\"user\":\"alice\",\"groups\":[\"it\"],\"ttl_seconds\":7200}");
+    result_free(&r);
+}
+
+/* A bad --jwks-file is found before anything is sent: exit 2, even with
+ * tenantd unreachable. */
+static void unusable_file_exits_2_before_connecting(void **state)
+{
+    (void)state;
+    struct result r = RUN("--socket", "/nonexistent", "issuer", "add", "hamburg", "--issuer",
+                          "https://idp.example", "--audience", "llmoin", "--jwks-file",
+                          "/nonexistent.json");
+    assert_int_equal(r.rc, CTL_EXIT_USAGE);
+    assert_string_equal(r.err, "llmoinctl: issuer add: cannot read --jwks-file "
+                               "'/nonexistent.json': No such file or directory\n");
+    assert_string_equal(r.out, "");
+    result_free(&r);
+}
+
 static void usage_sends_query(void **state)
 {
     struct fake_tenantd f;
@@ -458,6 +533,11 @@ int main(void)
         cmocka_unit_test(key_create_shows_key_once_first),
         cmocka_unit_test(key_create_json_keeps_key),
         cmocka_unit_test(key_revoke_path),
+        cmocka_unit_test(tenant_update_patches),
+        cmocka_unit_test(delete_carries_no_body),
+        cmocka_unit_test(dev_idp_flag_picks_the_method),
+        cmocka_unit_test(dev_token_prints_only_the_token),
+        cmocka_unit_test(unusable_file_exits_2_before_connecting),
         cmocka_unit_test(usage_sends_query),
         cmocka_unit_test(usage_default_by_day),
         cmocka_unit_test(api_error_prints_message_and_status),

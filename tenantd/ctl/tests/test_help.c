@@ -19,6 +19,7 @@
 #include "completion.h"
 #include "help.h"
 #include "markdown.h"
+#include "values.h"
 
 static char *capture(void (*print)(FILE *, const void *), const void *arg)
 {
@@ -141,12 +142,78 @@ static void synopsis_forms(void **state)
     sbuf_reset(&sb);
     help_request(&sb, command_find("key create"));
     assert_string_equal(sbuf_str(&sb),
-                        "POST /admin/v1/tenants/{TENANT}/keys, body {\"user\":USER,\"name\":LABEL}");
+                        "POST /admin/v1/tenants/{TENANT}/keys, body {\"user\":USER,\"name\":LABEL,"
+                        "\"expires_at\":WHEN,\"models\":[ALIAS,...]}");
     sbuf_reset(&sb);
     help_request(&sb, command_find("usage"));
     assert_string_equal(sbuf_str(&sb), "GET /admin/v1/tenants/{TENANT}/usage"
                                        "?by=day|user|model&from=YYYY-MM-DD&to=YYYY-MM-DD");
     sbuf_free(&sb);
+}
+
+/* Options that go together or exclude each other show it in the synopsis,
+ * the request and a sentence each. */
+static void rules_in_synopsis_request_and_help(void **state)
+{
+    struct sbuf sb = SBUF_INIT;
+    char *text;
+    (void)state;
+
+    help_synopsis(&sb, command_find("tenant update"), true);
+    assert_string_equal(sbuf_str(&sb), "llmoinctl tenant update SLUG [--name NAME] "
+                                       "[--hosts HOST,... | --no-hosts] [--models all|allow-list]");
+    sbuf_reset(&sb);
+    help_synopsis(&sb, command_find("tenant update"), false);
+    assert_string_equal(sbuf_str(&sb), "llmoinctl tenant update SLUG");
+    sbuf_reset(&sb);
+    help_synopsis(&sb, command_find("tenant dev-idp"), false);
+    assert_string_equal(sbuf_str(&sb), "llmoinctl tenant dev-idp SLUG (--enable | --disable)");
+    sbuf_reset(&sb);
+    help_synopsis(&sb, command_find("issuer add"), false);
+    assert_string_equal(sbuf_str(&sb), "llmoinctl issuer add TENANT --issuer URL --audience AUD "
+                                       "(--jwks-uri URL | --jwks-file FILE)");
+    sbuf_reset(&sb);
+    help_request(&sb, command_find("tenant update"));
+    assert_string_equal(sbuf_str(&sb), "PATCH /admin/v1/tenants/{SLUG}, body {\"name\":NAME,"
+                                       "\"hosts\":[HOST,...]|[],\"models_restricted\":false|true}");
+    sbuf_reset(&sb);
+    help_request(&sb, command_find("tenant dev-idp"));
+    assert_string_equal(sbuf_str(&sb), "POST /admin/v1/tenants/{SLUG}/dev-idp (--enable) or "
+                                       "DELETE /admin/v1/tenants/{SLUG}/dev-idp (--disable)");
+    sbuf_reset(&sb);
+    help_request(&sb, command_find("model disallow"));
+    assert_string_equal(sbuf_str(&sb), "DELETE /admin/v1/tenants/{TENANT}/models?alias=ALIAS");
+    sbuf_reset(&sb);
+    help_request(&sb, command_find("issuer add"));
+    assert_string_equal(sbuf_str(&sb), "POST /admin/v1/tenants/{TENANT}/issuers, body "
+                                       "{\"issuer\":URL,\"audience\":AUD,\"jwks_uri\":URL,"
+                                       "\"jwks\":<FILE>,\"user_claim\":CLAIM,\"groups_claim\":CLAIM,"
+                                       "\"leeway_seconds\":SECONDS}");
+    sbuf_reset(&sb);
+    help_rules(&sb, command_find("tenant update"));
+    assert_string_equal(sbuf_str(&sb), "Give at least one of --name, --hosts, --no-hosts or "
+                                       "--models.\n--hosts and --no-hosts exclude each other.");
+    sbuf_free(&sb);
+
+    text = capture(print_command, command_find("issuer add"));
+    assert_contains(text, "\nGive either --jwks-uri or --jwks-file.\n");
+    free(text);
+    text = capture(print_markdown, NULL);
+    assert_contains(text, "\nGive either --enable or --disable.\n\nRequest: `POST ");
+    free(text);
+}
+
+/* A synopsis too wide for the command list's first column gets its own line. */
+static void long_synopsis_on_its_own_line(void **state)
+{
+    char *text = capture(print_group, "issuer");
+    (void)state;
+
+    assert_contains(text, "\n  issuer add TENANT --issuer URL --audience AUD (--jwks-uri URL | "
+                          "--jwks-file FILE)\n                           Trust an identity provider");
+    assert_contains(text, "\n  issuer list TENANT       List the identity providers a tenant "
+                          "trusts\n");
+    free(text);
 }
 
 static void shell_quoting(void **state)
@@ -264,16 +331,74 @@ static void check_param(const struct ctl_command *c, const struct ctl_param *p, 
         assert_int_not_equal(p->dest, DEST_PATH);
     }
     assert_int_equal(p->kind == KIND_CHOICE, p->choices != NULL);
-    if (p->dest == DEST_BODY || p->dest == DEST_QUERY)
+    if (p->dest == DEST_BODY || p->dest == DEST_QUERY || p->dest == DEST_METHOD)
         assert_non_null(p->field);
+    /* A method flag names a method; a flag in the body says what it sends. */
+    if (p->dest == DEST_METHOD)
+        assert_int_equal(p->kind, KIND_FLAG);
+    if (p->kind == KIND_FLAG && p->dest == DEST_BODY)
+        assert_non_null(p->json_values);
+    if (p->json_values) {
+        size_t n = p->kind == KIND_FLAG ? 1 : 0;
+
+        while (p->kind == KIND_CHOICE && p->choices[n])
+            n++;
+        for (size_t i = 0; i < n; i++) {
+            json_t *v = json_loads(p->json_values[i], JSON_DECODE_ANY, NULL);
+
+            if (!v)
+                fail_msg("%s: json_values[%zu] is not JSON", p->name, i);
+            json_decref(v);
+        }
+    }
+    if (p->kind == KIND_LIST)
+        assert_true(p->item == KIND_TEXT || p->item == KIND_HOST || p->item == KIND_SLUG ||
+                    p->item == KIND_URL);
+    else
+        assert_int_equal(p->item, KIND_TEXT);
+    if (p->kind == KIND_SECONDS)
+        assert_true(p->min >= 0 && p->min < p->max);
+    /* Values read from files or computed are for request bodies. */
+    if (p->kind == KIND_JSON_FILE || p->kind == KIND_LIST || p->kind == KIND_SECONDS)
+        assert_int_equal(p->dest, DEST_BODY);
     if (p->dest != DEST_NONE)
         assert_non_null(c->method);
-    if (p->dest == DEST_BODY)
+    if (p->dest == DEST_BODY) {
         assert_string_not_equal(c->method, "GET");
+        assert_string_not_equal(c->method, "DELETE"); /* sent without a body */
+    }
     if (p->def) {
         struct ctl_error err;
 
-        assert_int_equal(args_check_value(p, p->def, &err), 0);
+        assert_int_equal(value_check(p, p->def, &err), 0);
+    }
+}
+
+/* Rules name two or more options of the command, none of them required,
+ * and an option is in one synopsis group at most. */
+static void check_rules(const struct ctl_command *c)
+{
+    for (size_t k = 0; k < command_nrules(c); k++) {
+        const struct ctl_rule *rule = &c->rules[k];
+
+        assert_true(rule_noptions(rule) >= 2);
+        for (size_t i = 0; i < rule_noptions(rule); i++) {
+            const struct ctl_param *p = command_option(c, rule->options[i]);
+
+            if (!p)
+                fail_msg("'%s': rule names unknown option %s", c->words, rule->options[i]);
+            assert_false(p->required);
+            assert_null(p->def);
+            if (rule->kind != RULE_AT_LEAST_ONE)
+                assert_ptr_equal(command_option_group(c, p->name), rule);
+        }
+    }
+    /* Method flags choose between methods: exactly one of them. */
+    for (size_t k = 0; k < command_nopts(c); k++) {
+        const struct ctl_rule *group = command_option_group(c, c->options[k].name);
+
+        if (c->options[k].dest == DEST_METHOD)
+            assert_true(group && group->kind == RULE_EXACTLY_ONE);
     }
 }
 
@@ -290,6 +415,7 @@ static void table_is_consistent(void **state)
             check_param(c, &c->args[k], true);
         for (size_t k = 0; k < command_nopts(c); k++)
             check_param(c, &c->options[k], false);
+        check_rules(c);
         /* No command is a prefix of another: the parser stops at the first match. */
         for (const struct ctl_command *d = ctl_commands; d->words; d++) {
             size_t n = strlen(c->words);
@@ -309,6 +435,8 @@ int main(void)
         cmocka_unit_test(command_help_shows_every_parameter),
         cmocka_unit_test(group_help),
         cmocka_unit_test(synopsis_forms),
+        cmocka_unit_test(rules_in_synopsis_request_and_help),
+        cmocka_unit_test(long_synopsis_on_its_own_line),
         cmocka_unit_test(shell_quoting),
         cmocka_unit_test(completion_knows_every_word_and_option),
         cmocka_unit_test(markdown_has_every_section),

@@ -198,27 +198,28 @@ static void names_are_sanitized_in_tables_only(void **state)
 #define KEYS                                                                                     \
     "{\"data\":[{\"id\":\"key_0123456789abcdef\",\"tenant\":\"hamburg\",\"user\":\"alice\","     \
     "\"name\":\"Fachverfahren X\",\"prefix\":\"lmk_AbCd\",\"created_at\":\"2026-11-29T22:05:00Z\"," \
-    "\"expires_at\":null,\"revoked_at\":null,\"last_used_at\":\"2026-11-29T23:00:00Z\"},"         \
+    "\"expires_at\":\"2027-02-27T22:05:00Z\",\"revoked_at\":null,"                                \
+    "\"last_used_at\":\"2026-11-29T23:00:00Z\",\"models\":[\"llama-3.1-8b\",\"mistral-7b\"]},"   \
     "{\"id\":\"key_fedcba9876543210\",\"tenant\":\"hamburg\",\"user\":\"bob\",\"name\":null,"    \
     "\"prefix\":\"lmk_XyZ0\",\"created_at\":\"2026-11-29T22:05:00Z\",\"expires_at\":null,"       \
-    "\"revoked_at\":\"2026-11-29T23:30:00Z\",\"last_used_at\":null}]}"
+    "\"revoked_at\":\"2026-11-29T23:30:00Z\",\"last_used_at\":null,\"models\":null}]}"
 
 static void keys_table(void **state)
 {
     (void)state;
     expect_render(KEYS, FORMAT_TABLE, VIEW_KEYS,
-                  "ID                    USER   NAME             PREFIX    CREATED               EXPIRES  REVOKED               LAST_USED\n"
-                  "key_0123456789abcdef  alice  Fachverfahren X  lmk_AbCd  2026-11-29T22:05:00Z  -        -                     2026-11-29T23:00:00Z\n"
-                  "key_fedcba9876543210  bob    -                lmk_XyZ0  2026-11-29T22:05:00Z  -        2026-11-29T23:30:00Z  -\n");
+                  "ID                    USER   NAME             PREFIX    CREATED               EXPIRES               REVOKED               LAST_USED             MODELS\n"
+                  "key_0123456789abcdef  alice  Fachverfahren X  lmk_AbCd  2026-11-29T22:05:00Z  2027-02-27T22:05:00Z  -                     2026-11-29T23:00:00Z  llama-3.1-8b,mistral-7b\n"
+                  "key_fedcba9876543210  bob    -                lmk_XyZ0  2026-11-29T22:05:00Z  -                     2026-11-29T23:30:00Z  -                     -\n");
 }
 
 static void keys_csv(void **state)
 {
     (void)state;
     expect_render(KEYS, FORMAT_CSV, VIEW_KEYS,
-                  "id,user,name,prefix,created_at,expires_at,revoked_at,last_used_at\r\n"
-                  "key_0123456789abcdef,alice,Fachverfahren X,lmk_AbCd,2026-11-29T22:05:00Z,,,2026-11-29T23:00:00Z\r\n"
-                  "key_fedcba9876543210,bob,,lmk_XyZ0,2026-11-29T22:05:00Z,,2026-11-29T23:30:00Z,\r\n");
+                  "id,user,name,prefix,created_at,expires_at,revoked_at,last_used_at,models\r\n"
+                  "key_0123456789abcdef,alice,Fachverfahren X,lmk_AbCd,2026-11-29T22:05:00Z,2027-02-27T22:05:00Z,,2026-11-29T23:00:00Z,\"llama-3.1-8b,mistral-7b\"\r\n"
+                  "key_fedcba9876543210,bob,,lmk_XyZ0,2026-11-29T22:05:00Z,,2026-11-29T23:30:00Z,,\r\n");
 }
 
 #define USAGE_BY_USER                                                                          \
@@ -315,6 +316,95 @@ static void wrong_shapes_fail(void **state)
                         "unexpected answer from tenantd: not a JSON object");
 }
 
+#define ISSUERS                                                                                \
+    "{\"data\":[{\"id\":3,\"tenant\":\"hamburg\",\"issuer\":\"https://login.hamburg.de/realms/llmoin\"," \
+    "\"audience\":\"llmoin\",\"jwks_uri\":\"https://login.hamburg.de/certs\",\"keys\":2,"      \
+    "\"user_claim\":\"sub\",\"groups_claim\":null,\"leeway_seconds\":60,"                       \
+    "\"jwks_fetched_at\":null,\"jwks_error\":\"HTTP 503, keys kept\","                          \
+    "\"created_at\":\"2026-11-29T22:00:00Z\"},"                                                 \
+    "{\"id\":12,\"tenant\":\"hamburg\",\"issuer\":\"https://idp.example\",\"audience\":\"a, b\"," \
+    "\"jwks_uri\":null,\"keys\":1,\"user_claim\":\"preferred_username\",\"groups_claim\":\"groups\"," \
+    "\"leeway_seconds\":0,\"jwks_fetched_at\":null,\"jwks_error\":null,"                         \
+    "\"created_at\":\"2026-11-29T22:10:00Z\"}]}"
+
+static void issuers_table_and_csv(void **state)
+{
+    (void)state;
+    expect_render(ISSUERS, FORMAT_TABLE, VIEW_ISSUERS,
+                  "ID  ISSUER                                  AUDIENCE  KEYS  USER_CLAIM          FETCHED  ERROR\n"
+                  "3   https://login.hamburg.de/realms/llmoin  llmoin       2  sub                 -        HTTP 503, keys kept\n"
+                  "12  https://idp.example                     a, b         1  preferred_username  -        -\n");
+    expect_render(ISSUERS, FORMAT_CSV, VIEW_ISSUERS,
+                  "id,issuer,audience,keys,user_claim,jwks_fetched_at,jwks_error\r\n"
+                  "3,https://login.hamburg.de/realms/llmoin,llmoin,2,sub,,\"HTTP 503, keys kept\"\r\n"
+                  "12,https://idp.example,\"a, b\",1,preferred_username,,\r\n");
+}
+
+#define ALLOWED(RESTRICTED, ENTRIES) \
+    "{\"tenant\":\"hamburg\",\"models_restricted\":" RESTRICTED ",\"data\":[" ENTRIES "]}"
+#define LLAMA "{\"alias\":\"llama-3.1-8b\",\"pool\":\"default\",\"dedicated_pool\":false}"
+#define MISTRAL "{\"alias\":\"mistral-7b\",\"pool\":\"hamburg\",\"dedicated_pool\":true}"
+
+static void tenant_models_say_whether_restricted(void **state)
+{
+    (void)state;
+    expect_render(ALLOWED("true", LLAMA "," MISTRAL), FORMAT_TABLE, VIEW_TENANT_MODELS,
+                  "Tenant hamburg may use only the models below (restricted to its list).\n\n"
+                  "ALIAS         POOL     DEDICATED\n"
+                  "llama-3.1-8b  default  false\n"
+                  "mistral-7b    hamburg  true\n");
+    expect_render(ALLOWED("true", ""), FORMAT_TABLE, VIEW_TENANT_MODELS,
+                  "Tenant hamburg may use no model (restricted to its list).\n\n"
+                  "ALIAS  POOL  DEDICATED\n");
+    expect_render(ALLOWED("false", MISTRAL), FORMAT_TABLE, VIEW_TENANT_MODELS,
+                  "Tenant hamburg may use every model (not restricted to its list); the models "
+                  "below use the pool shown.\n\n"
+                  "ALIAS       POOL     DEDICATED\n"
+                  "mistral-7b  hamburg  true\n");
+    expect_render(ALLOWED("false", ""), FORMAT_TABLE, VIEW_TENANT_MODELS,
+                  "Tenant hamburg may use every model (not restricted to its list).\n\n"
+                  "ALIAS  POOL  DEDICATED\n");
+    /* csv stays a plain table for scripts. */
+    expect_render(ALLOWED("true", LLAMA "," MISTRAL), FORMAT_CSV, VIEW_TENANT_MODELS,
+                  "alias,pool,dedicated_pool\r\n"
+                  "llama-3.1-8b,default,false\r\n"
+                  "mistral-7b,hamburg,true\r\n");
+    expect_render_error("{\"tenant\":\"hamburg\",\"data\":[]}", FORMAT_TABLE, VIEW_TENANT_MODELS,
+                        "unexpected answer from tenantd: no \"models_restricted\" in the "
+                        "allow-list");
+    expect_render_error("{\"tenant\":\"hamburg\",\"models_restricted\":true}", FORMAT_TABLE,
+                        VIEW_TENANT_MODELS, "unexpected answer from tenantd: no \"data\" list");
+}
+
+#define TOKEN "{\"token\":\"eyJh.eyJz.c2ln\",\"issuer\":\"http://127.0.0.1:8790/dev-idp/hamburg\"," \
+              "\"expires_at\":1796000000}"
+
+static void token_alone_in_table_mode(void **state)
+{
+    (void)state;
+    expect_render(TOKEN, FORMAT_TABLE, VIEW_TOKEN, "eyJh.eyJz.c2ln\n");
+    expect_render(TOKEN, FORMAT_CSV, VIEW_TOKEN,
+                  "token,issuer,expires_at\r\n"
+                  "eyJh.eyJz.c2ln,http://127.0.0.1:8790/dev-idp/hamburg,1796000000\r\n");
+    expect_render(TOKEN, FORMAT_JSON, VIEW_TOKEN,
+                  "{\n  \"token\": \"eyJh.eyJz.c2ln\",\n"
+                  "  \"issuer\": \"http://127.0.0.1:8790/dev-idp/hamburg\",\n"
+                  "  \"expires_at\": 1796000000\n}\n");
+    expect_render_error("{\"issuer\":\"x\"}", FORMAT_TABLE, VIEW_TOKEN,
+                        "unexpected answer from tenantd: no \"token\" in the answer");
+}
+
+static void string_lists_as_typed(void **state)
+{
+    (void)state;
+    expect_render("{\"slug\":\"hamburg\",\"hosts\":[\"llmoin.hamburg.de\",\"ki.hamburg.de\"],"
+                  "\"none\":[],\"odd\":[\"a\\u001b\"]}",
+                  FORMAT_TABLE, VIEW_OBJECT,
+                  "slug: hamburg\nhosts: llmoin.hamburg.de,ki.hamburg.de\nnone: (none)\nodd: a?\n");
+    expect_render("{\"hosts\":[\"a.de\",\"b.de\"],\"none\":[]}", FORMAT_CSV, VIEW_OBJECT,
+                  "hosts,none\r\n\"a.de,b.de\",\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +426,10 @@ int main(void)
         cmocka_unit_test(new_key_table_and_csv),
         cmocka_unit_test(nothing_for_empty_answer),
         cmocka_unit_test(wrong_shapes_fail),
+        cmocka_unit_test(issuers_table_and_csv),
+        cmocka_unit_test(tenant_models_say_whether_restricted),
+        cmocka_unit_test(token_alone_in_table_mode),
+        cmocka_unit_test(string_lists_as_typed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

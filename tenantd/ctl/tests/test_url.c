@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "request.h"
@@ -73,6 +74,9 @@ static void query_parameters(void **state)
     sbuf_free(&sb);
 }
 
+/* 2026-11-29T22:05:00Z: the clock for durations such as --expires 90d. */
+#define NOW ((time_t)1795989900)
+
 struct built {
     char path[256];
     char method[8];
@@ -91,7 +95,7 @@ static struct built build(const char *const *args)
     while (args[argc - 1])
         argv[argc] = args[argc - 1], argc++;
     assert_int_equal(args_parse(argc, argv, &inv, &err), 0);
-    assert_int_equal(request_build(&inv, &rq, &err), 0);
+    assert_int_equal(request_build(&inv, NOW, &rq, &err), 0);
     snprintf(b.path, sizeof b.path, "%s", sbuf_str(&rq.path));
     snprintf(b.method, sizeof b.method, "%s", rq.method);
     if (rq.body)
@@ -138,6 +142,89 @@ static void requests_of_every_command(void **state)
     expect(BUILD("health"), "GET", "/admin/v1/health", NULL);
 }
 
+static void requests_of_sign_in_and_model_commands(void **state)
+{
+    (void)state;
+    expect(BUILD("tenant", "update", "hamburg", "--name", "Hamburg", "--hosts",
+                 "llmoin.hamburg.de,ki.hamburg.de", "--models", "allow-list"),
+           "PATCH", "/admin/v1/tenants/hamburg",
+           "{\"hosts\":[\"llmoin.hamburg.de\",\"ki.hamburg.de\"],\"models_restricted\":true,"
+           "\"name\":\"Hamburg\"}");
+    expect(BUILD("tenant", "update", "hamburg", "--no-hosts", "--models", "all"), "PATCH",
+           "/admin/v1/tenants/hamburg", "{\"hosts\":[],\"models_restricted\":false}");
+    expect(BUILD("tenant", "dev-idp", "hamburg", "--enable"), "POST",
+           "/admin/v1/tenants/hamburg/dev-idp", "{}");
+    expect(BUILD("tenant", "dev-idp", "hamburg", "--disable"), "DELETE",
+           "/admin/v1/tenants/hamburg/dev-idp", NULL);
+    expect(BUILD("key", "create", "hamburg", "--user", "alice", "--expires", "90d", "--models",
+                 "llama-3.1-8b,mistral-7b"),
+           "POST", "/admin/v1/tenants/hamburg/keys",
+           "{\"expires_at\":\"2027-02-27T22:05:00Z\",\"models\":[\"llama-3.1-8b\",\"mistral-7b\"],"
+           "\"user\":\"alice\"}");
+    expect(BUILD("key", "create", "hamburg", "--user", "alice", "--expires", "2027-02-27"), "POST",
+           "/admin/v1/tenants/hamburg/keys", "{\"expires_at\":\"2027-02-27\",\"user\":\"alice\"}");
+    expect(BUILD("issuer", "add", "hamburg", "--issuer", "https://login.hamburg.de/realms/llmoin",
+                 "--audience", "llmoin", "--jwks-uri", "https://login.hamburg.de/certs",
+                 "--user-claim", "preferred_username", "--groups-claim", "groups", "--leeway",
+                 "2m"),
+           "POST", "/admin/v1/tenants/hamburg/issuers",
+           "{\"audience\":\"llmoin\",\"groups_claim\":\"groups\",\"issuer\":"
+           "\"https://login.hamburg.de/realms/llmoin\",\"jwks_uri\":\"https://login.hamburg.de/certs\","
+           "\"leeway_seconds\":120,\"user_claim\":\"preferred_username\"}");
+    expect(BUILD("issuer", "list", "hamburg"), "GET", "/admin/v1/tenants/hamburg/issuers", NULL);
+    expect(BUILD("issuer", "remove", "12"), "DELETE", "/admin/v1/issuers/12", NULL);
+    expect(BUILD("model", "allow", "hamburg", "meta/llama-3.1-8b"), "POST",
+           "/admin/v1/tenants/hamburg/models", "{\"alias\":\"meta/llama-3.1-8b\"}");
+    expect(BUILD("model", "allow", "hamburg", "llama-3.1-8b", "--pool", "hamburg"), "POST",
+           "/admin/v1/tenants/hamburg/models", "{\"alias\":\"llama-3.1-8b\",\"pool\":\"hamburg\"}");
+    /* An alias may hold '/' and more: it is a query value, encoded. */
+    expect(BUILD("model", "disallow", "hamburg", "meta/llama 3&x=1"), "DELETE",
+           "/admin/v1/tenants/hamburg/models?alias=meta%2Fllama%203%26x%3D1", NULL);
+    expect(BUILD("model", "allowed", "hamburg"), "GET", "/admin/v1/tenants/hamburg/models", NULL);
+    expect(BUILD("dev-token", "hamburg", "--user", "alice"), "POST",
+           "/admin/v1/tenants/hamburg/dev-token", "{\"user\":\"alice\"}");
+    expect(BUILD("dev-token", "hamburg", "--user", "alice", "--groups", "fachamt,it", "--ttl",
+                 "30m"),
+           "POST", "/admin/v1/tenants/hamburg/dev-token",
+           "{\"groups\":[\"fachamt\",\"it\"],\"ttl_seconds\":1800,\"user\":\"alice\"}");
+}
+
+static void issuer_add_sends_the_file_as_jwks(void **state)
+{
+    static const char jwks[] = "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"k1\"}]}";
+    char path[] = "/tmp/llmoinctl-jwks-XXXXXX";
+    int fd = mkstemp(path);
+    (void)state;
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, jwks, strlen(jwks)), (ssize_t)strlen(jwks));
+    close(fd);
+    expect(BUILD("issuer", "add", "hamburg", "--issuer", "https://idp.example", "--audience",
+                 "llmoin", "--jwks-file", path),
+           "POST", "/admin/v1/tenants/hamburg/issuers",
+           "{\"audience\":\"llmoin\",\"issuer\":\"https://idp.example\","
+           "\"jwks\":{\"keys\":[{\"kid\":\"k1\",\"kty\":\"EC\"}]}}");
+    unlink(path);
+}
+
+/* A file that cannot be used is a usage error naming the command. */
+static void unusable_file_is_a_usage_error(void **state)
+{
+    const char *argv[] = { "llmoinctl", "issuer", "add", "hamburg", "--issuer",
+                           "https://idp.example", "--audience", "llmoin", "--jwks-file",
+                           "/nonexistent.json" };
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    struct request rq;
+    (void)state;
+
+    assert_int_equal(args_parse(10, argv, &inv, &err), 0);
+    assert_int_equal(request_build(&inv, NOW, &rq, &err), CTL_EXIT_USAGE);
+    assert_string_equal(err.msg, "issuer add: cannot read --jwks-file '/nonexistent.json': No "
+                                 "such file or directory");
+    request_free(&rq);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +233,9 @@ int main(void)
         cmocka_unit_test(expand_template),
         cmocka_unit_test(query_parameters),
         cmocka_unit_test(requests_of_every_command),
+        cmocka_unit_test(requests_of_sign_in_and_model_commands),
+        cmocka_unit_test(issuer_add_sends_the_file_as_jwks),
+        cmocka_unit_test(unusable_file_is_a_usage_error),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
