@@ -1,24 +1,36 @@
--- wrk script for tests/bench/bench_gateway.sh: POSTs one chat completion
--- per request and prints a parseable summary line from done().
+-- wrk script for tests/bench/bench_gateway.sh: POSTs one chat completion per
+-- request and prints one parseable summary line from done().
 --
 -- Environment:
---   BENCH_BODY      request body (JSON), required
---   BENCH_KEY       API key; sent as "Authorization: Bearer KEY" if set
---   BENCH_DELAY_MS  mean pause in ms between a response and the next request
---                   on the same connection; 0 (default) = closed loop at full
---                   speed. The pause is drawn uniformly from 0..2*mean, so
---                   the connections do not fire in lockstep.
---   BENCH_LABEL     copied into the summary line
+--   BENCH_BODY     request body (JSON), required
+--   BENCH_KEY      API key; sent as "Authorization: Bearer KEY" if not empty
+--   BENCH_RATE     0 (default): closed loop, every connection sends its next
+--                  request as soon as the previous answer is in (maximum
+--                  throughput). R > 0: send R requests/s in total, evenly
+--                  spaced (wrk from Debian has no -R; this paces through
+--                  wrk's delay() hook, see below)
+--   BENCH_THREADS  wrk's -t, to split BENCH_RATE among the threads
+--   BENCH_LABEL    copied into the summary line
+--
+-- Pacing: each wrk thread has a schedule of send times t0 + k/r (r = its
+-- share of the rate). A connection that is ready for its next request takes
+-- the next slot and waits until then (delay() returns the wait in whole ms,
+-- so a request goes out up to 1 ms early; the average rate is exact). If the
+-- server falls behind, late slots are sent at once, so the offered load does
+-- not drop because latency grows (as long as there are enough connections).
+-- Latency is measured by wrk from the moment a request is written.
 --
 -- Summary line (one, on stdout, after wrk's own report):
 --   BENCH label=L requests=N duration_us=D rps=R status_errors=S
 --         connect_errors=C read_errors=R write_errors=W timeouts=T
 --         mean_us=M p50_us=.. p90_us=.. p99_us=.. p999_us=.. max_us=..
+-- status_errors counts answers with a status >= 400 (wrk's "Non-2xx or 3xx").
 
 local body = os.getenv("BENCH_BODY")
 assert(body and body ~= "", "BENCH_BODY is not set")
 local key = os.getenv("BENCH_KEY") or ""
-local delay_mean = tonumber(os.getenv("BENCH_DELAY_MS") or "0") or 0
+local rate = tonumber(os.getenv("BENCH_RATE") or "0") or 0
+local threads = tonumber(os.getenv("BENCH_THREADS") or "1") or 1
 local label = os.getenv("BENCH_LABEL") or "run"
 
 wrk.method = "POST"
@@ -28,21 +40,35 @@ if key ~= "" then
     wrk.headers["Authorization"] = "Bearer " .. key
 end
 
-local thread_number = 0
+if rate > 0 then
+    local ok, ffi = pcall(require, "ffi")
+    assert(ok, "BENCH_RATE needs wrk built with LuaJIT (ffi)")
+    ffi.cdef [[
+        typedef struct { long tv_sec; long tv_nsec; } bench_timespec_t;
+        int clock_gettime(int clock, bench_timespec_t *ts);
+    ]]
+    local CLOCK_MONOTONIC = 1
+    local ts = ffi.new("bench_timespec_t")
 
-function setup(thread)
-    thread_number = thread_number + 1
-    thread:set("thread_number", thread_number)
-end
+    local function now_ms()
+        ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
+        return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+    end
 
-function init(args)
-    math.randomseed(os.time() * 1000 + (thread_number or 0) * 7919)
-end
+    local interval = 1000 * threads / rate   -- ms between this thread's sends
+    local next_slot = nil
 
-if delay_mean > 0 then
-    local high = math.floor(2 * delay_mean + 0.5)
     function delay()
-        return math.random(0, high)
+        local now = now_ms()
+        if next_slot == nil then
+            next_slot = now
+        end
+        local wait = next_slot - now
+        next_slot = next_slot + interval
+        if wait <= 0 then
+            return 0
+        end
+        return math.floor(wait)
     end
 end
 
