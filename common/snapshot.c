@@ -153,6 +153,7 @@ static int
 parse_tenant(parse_context_t *context, json_t *tenant, llmoin_snapshot_tenant_t *out)
 {
     json_t     *id = json_object_get(tenant, "id");
+    json_t     *restricted;
     const char *status;
 
     if (!json_is_object(tenant) || !json_is_integer(id) || json_integer_value(id) <= 0) {
@@ -170,7 +171,13 @@ parse_tenant(parse_context_t *context, json_t *tenant, llmoin_snapshot_tenant_t 
     if (decode_secret(context, tenant, out) != 0) {
         return -1;
     }
-    out->models_restricted = json_is_true(json_object_get(tenant, "models_restricted"));
+    /* an access control: anything but a real boolean fails closed */
+    restricted = json_object_get(tenant, "models_restricted");
+    if (restricted != NULL && !json_is_boolean(restricted)) {
+        return fail(context, "tenant %s: 'models_restricted' must be true or false",
+                    out->slug);
+    }
+    out->models_restricted = json_is_true(restricted);
     if (parse_strings(context, json_object_get(tenant, "hosts"), out->slug, "hosts",
                       &out->hosts, &out->host_count) != 0)
     {
@@ -290,8 +297,14 @@ parse_issuer(parse_context_t *context, json_t *entry, const llmoin_snapshot_tena
         return fail(context, "issuer %s: 'leeway' must be 0..600 seconds", out->issuer);
     }
     out->leeway = (long) json_integer_value(leeway);
-    if (json_is_string(groups)) {
-        out->groups_claim = strdup(json_string_value(groups));
+    if (groups != NULL && !json_is_null(groups)
+        && (!json_is_string(groups) || json_string_length(groups) == 0))
+    {
+        return fail(context, "issuer %s: 'groups_claim' must be a claim name or null",
+                    out->issuer);
+    }
+    if (json_is_string(groups) && (out->groups_claim = strdup(json_string_value(groups))) == NULL) {
+        return fail(context, "out of memory");
     }
     /* keys the gateway cannot use are left out; an issuer with none refuses
      * every token until its keys arrive */

@@ -55,7 +55,7 @@ check(const llmoin_jwt_t *jwt, const llmoin_snapshot_issuer_t *issuer, long long
 
     key = signing_key(jwt, issuer);
     if (key == NULL) {
-        out->refetch = jwt->kid != NULL;
+        out->refetch = jwt->kid != NULL && jwt->kid[0] != '\0';
         return refuse(out, "unknown_key",
                       "The token was signed with a key its issuer has not published.");
     }

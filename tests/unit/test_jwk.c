@@ -7,23 +7,9 @@
  * members) and lookups. Every refusal also runs under ASan/LSan in the
  * sanitizer build.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-#include <jansson.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 
-#include "base64url.h"
-#include "jwk.h"
+#include "jwt_test_support.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 
@@ -35,76 +21,7 @@ static keys_t K;
 
 /* --- helpers -------------------------------------------------------------- */
 
-static json_t *b64_bytes(const unsigned char *bytes, size_t len)
-{
-    char text[2048];
-
-    assert_int_equal(llmoin_base64url_encode(bytes, len, text, sizeof text, NULL), 0);
-    return json_string(text);
-}
-
-/* base64url of a BIGNUM parameter of key, left-padded to pad bytes if pad */
-static json_t *b64_param(EVP_PKEY *key, const char *name, int pad)
-{
-    BIGNUM *bn = NULL;
-    unsigned char buf[1100];
-    int len;
-
-    assert_int_equal(EVP_PKEY_get_bn_param(key, name, &bn), 1);
-    assert_true(BN_num_bytes(bn) <= (int)sizeof buf);
-    len = pad ? BN_bn2binpad(bn, buf, pad) : BN_bn2bin(bn, buf);
-    BN_clear_free(bn);
-    assert_true(len >= 0);
-    return b64_bytes(buf, (size_t)len);
-}
-
-static json_t *rsa_jwk(EVP_PKEY *key, const char *kid, const char *alg)
-{
-    json_t *jwk = json_pack("{s:s, s:o, s:o}", "kty", "RSA", "n",
-                            b64_param(key, OSSL_PKEY_PARAM_RSA_N, 0), "e",
-                            b64_param(key, OSSL_PKEY_PARAM_RSA_E, 0));
-
-    assert_non_null(jwk);
-    if (kid != NULL)
-        json_object_set_new(jwk, "kid", json_string(kid));
-    if (alg != NULL)
-        json_object_set_new(jwk, "alg", json_string(alg));
-    return jwk;
-}
-
-static json_t *ec_jwk(EVP_PKEY *key, const char *kid, const char *alg)
-{
-    char group[64];
-    int size = EVP_PKEY_get_bits(key) / 8;
-    json_t *jwk;
-
-    assert_int_equal(EVP_PKEY_get_utf8_string_param(
-                         key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-                         NULL), 1);
-    jwk = json_pack("{s:s, s:s, s:o, s:o}", "kty", "EC", "crv",
-                    strcmp(group, "prime256v1") == 0 ? "P-256" : "P-384", "x",
-                    b64_param(key, OSSL_PKEY_PARAM_EC_PUB_X, size), "y",
-                    b64_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, size));
-    assert_non_null(jwk);
-    if (kid != NULL)
-        json_object_set_new(jwk, "kid", json_string(kid));
-    if (alg != NULL)
-        json_object_set_new(jwk, "alg", json_string(alg));
-    return jwk;
-}
-
-/* {"keys":[...]} of a NULL-terminated list of JWKs (references stolen). */
-static json_t *set_of(json_t *first, ...)
-{
-    json_t *keys = json_array(), *jwk = first;
-    va_list args;
-
-    va_start(args, first);
-    for (; jwk != NULL; jwk = va_arg(args, json_t *))
-        json_array_append_new(keys, jwk);
-    va_end(args);
-    return json_pack("{s:o}", "keys", keys);
-}
+/* (JWKs of generated keys, sets and JSON text: jwt_test_support.h) */
 
 /* Parses one JWK (reference stolen); returns the code, frees the key. */
 static int parse_one(json_t *jwk, llmoin_jwt_alg_t *alg)
@@ -192,20 +109,20 @@ static void test_rsa_pinning(void **state)
     (void)state;
     llmoin_jwt_alg_t alg;
 
-    assert_int_equal(parse_one(rsa_jwk(K.rsa, "k", NULL), &alg), 0);
+    assert_int_equal(parse_one(public_jwk(K.rsa, "k", NULL), &alg), 0);
     assert_int_equal(alg, LLMOIN_JWT_ALG_RS256); /* no alg: RS256 only */
-    assert_int_equal(parse_one(rsa_jwk(K.rsa, "k", "RS256"), &alg), 0);
+    assert_int_equal(parse_one(public_jwk(K.rsa, "k", "RS256"), &alg), 0);
     assert_int_equal(alg, LLMOIN_JWT_ALG_RS256);
-    assert_int_equal(parse_one(rsa_jwk(K.rsa, "k", "PS256"), &alg), 0);
+    assert_int_equal(parse_one(public_jwk(K.rsa, "k", "PS256"), &alg), 0);
     assert_int_equal(alg, LLMOIN_JWT_ALG_PS256);
 
     static const char *const refused[] = {
         "ES256", "HS256", "none", "RS384", "RS512", "PS512", "rs256", "",
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-        assert_int_equal(parse_one(rsa_jwk(K.rsa, "k", refused[i]), NULL),
+        assert_int_equal(parse_one(public_jwk(K.rsa, "k", refused[i]), NULL),
                          LLMOIN_JWK_EUNSUPPORTED);
-    json_t *jwk = rsa_jwk(K.rsa, "k", NULL);
+    json_t *jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "alg", json_integer(256));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
 }
@@ -215,27 +132,27 @@ static void test_ec_pinning(void **state)
     (void)state;
     llmoin_jwt_alg_t alg;
 
-    assert_int_equal(parse_one(ec_jwk(K.p256, "e", NULL), &alg), 0);
+    assert_int_equal(parse_one(public_jwk(K.p256, "e", NULL), &alg), 0);
     assert_int_equal(alg, LLMOIN_JWT_ALG_ES256);
-    assert_int_equal(parse_one(ec_jwk(K.p256, "e", "ES256"), &alg), 0);
+    assert_int_equal(parse_one(public_jwk(K.p256, "e", "ES256"), &alg), 0);
     assert_int_equal(alg, LLMOIN_JWT_ALG_ES256);
 
     static const char *const refused[] = {"RS256", "PS256", "ES384", "ES512",
                                           "HS256", "none", "es256"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-        assert_int_equal(parse_one(ec_jwk(K.p256, "e", refused[i]), NULL),
+        assert_int_equal(parse_one(public_jwk(K.p256, "e", refused[i]), NULL),
                          LLMOIN_JWK_EUNSUPPORTED);
     /* P-384 is not supported, with or without a matching alg */
-    assert_int_equal(parse_one(ec_jwk(K.p384, "e", NULL), NULL),
+    assert_int_equal(parse_one(public_jwk(K.p384, "e", NULL), NULL),
                      LLMOIN_JWK_EUNSUPPORTED);
-    assert_int_equal(parse_one(ec_jwk(K.p384, "e", "ES384"), NULL),
+    assert_int_equal(parse_one(public_jwk(K.p384, "e", "ES384"), NULL),
                      LLMOIN_JWK_EUNSUPPORTED);
-    assert_int_equal(parse_one(ec_jwk(K.p384, "e", "ES256"), NULL),
+    assert_int_equal(parse_one(public_jwk(K.p384, "e", "ES256"), NULL),
                      LLMOIN_JWK_EUNSUPPORTED);
-    json_t *jwk = ec_jwk(K.p256, "e", NULL);
+    json_t *jwk = public_jwk(K.p256, "e", NULL);
     json_object_del(jwk, "crv");
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
-    jwk = ec_jwk(K.p256, "e", NULL);
+    jwk = public_jwk(K.p256, "e", NULL);
     json_object_set_new(jwk, "alg", json_pack("[s]", "ES256"));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
 }
@@ -244,7 +161,7 @@ static void test_parsed_key_is_the_key(void **state)
 {
     (void)state;
     llmoin_jwk_t key;
-    json_t *jwk = rsa_jwk(K.rsa, "kid-1", "PS256");
+    json_t *jwk = public_jwk(K.rsa, "kid-1", "PS256");
 
     assert_int_equal(llmoin_jwk_parse(jwk, &key, NULL, 0), 0);
     assert_string_equal(key.kid, "kid-1");
@@ -255,7 +172,7 @@ static void test_parsed_key_is_the_key(void **state)
     llmoin_jwk_free(&key); /* twice is fine */
     json_decref(jwk);
 
-    jwk = ec_jwk(K.p256, NULL, NULL);
+    jwk = public_jwk(K.p256, NULL, NULL);
     assert_int_equal(llmoin_jwk_parse(jwk, &key, NULL, 0), 0);
     assert_string_equal(key.kid, ""); /* kid is optional for a single key */
     assert_int_equal(EVP_PKEY_eq(key.key, K.p256), 1);
@@ -271,26 +188,26 @@ static void test_key_sizes(void **state)
     unsigned char n[520];
     json_t *jwk;
 
-    assert_int_equal(parse_one(rsa_jwk(K.rsa1024, "k", NULL), NULL),
+    assert_int_equal(parse_one(public_jwk(K.rsa1024, "k", NULL), NULL),
                      LLMOIN_JWK_EUNSUPPORTED);
-    assert_int_equal(parse_one(rsa_jwk(K.rsa4096, "k", NULL), NULL), 0);
+    assert_int_equal(parse_one(public_jwk(K.rsa4096, "k", NULL), NULL), 0);
 
     /* 4097 and 8192 bits (odd junk moduli: refused on size alone) */
     memset(n, 0xab, sizeof n);
     n[0] = 0x01;
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "n", b64_bytes(n, 513));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EUNSUPPORTED);
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "n", b64_bytes(n, 520));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EUNSUPPORTED);
     /* zero */
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "n", json_string("AAAA"));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EUNSUPPORTED);
     /* 2047 bits */
     n[0] = 0x7f;
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "n", b64_bytes(n, 256));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EUNSUPPORTED);
 }
@@ -309,43 +226,43 @@ static void test_rsa_members(void **state)
     BN_free(bn);
 
     /* a leading zero octet is tolerated (some IdPs send one) */
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "n", b64_bytes(n, (size_t)len + 1));
     assert_int_equal(parse_one(jwk, NULL), 0);
     /* an even modulus */
     n[len] ^= 1;
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "n", b64_bytes(n + 1, (size_t)len));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
     /* e below 65537 (3, 1, 65535) is refused; an even e too */
     static const char *const small_e[] = {"Aw", "AQ", "__8"};
     for (size_t i = 0; i < sizeof small_e / sizeof small_e[0]; i++) {
-        jwk = rsa_jwk(K.rsa, "k", NULL);
+        jwk = public_jwk(K.rsa, "k", NULL);
         json_object_set_new(jwk, "e", json_string(small_e[i]));
         assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EUNSUPPORTED);
     }
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "e", json_string("AQAC")); /* 65538 */
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "e", json_string("AAEAAQ")); /* 65537, leading 0 */
     assert_int_equal(parse_one(jwk, NULL), 0);
     /* e of more than 64 bits */
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "e", json_string("AQEBAQEBAQEB"));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EUNSUPPORTED);
 
     /* not strict base64url: padding, standard alphabet, non-canonical */
     static const char *const bad_e[] = {"AQAB==", "AQA+", "AQB", ""};
     for (size_t i = 0; i < sizeof bad_e / sizeof bad_e[0]; i++) {
-        jwk = rsa_jwk(K.rsa, "k", NULL);
+        jwk = public_jwk(K.rsa, "k", NULL);
         json_object_set_new(jwk, "e", json_string(bad_e[i]));
         assert_int_not_equal(parse_one(jwk, NULL), 0);
     }
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_del(jwk, "n");
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "e", json_integer(65537));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
 }
@@ -359,10 +276,10 @@ static void test_ec_members(void **state)
     BIGNUM *bn = NULL;
 
     /* coordinates must be exactly 32 bytes */
-    jwk = ec_jwk(K.p256, "e", NULL);
+    jwk = public_jwk(K.p256, "e", NULL);
     json_object_set_new(jwk, "x", b64_bytes(junk, 31));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
-    jwk = ec_jwk(K.p256, "e", NULL);
+    jwk = public_jwk(K.p256, "e", NULL);
     json_object_set_new(jwk, "y", b64_bytes(junk, 33));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
     /* a point that is not on the curve */
@@ -370,10 +287,10 @@ static void test_ec_members(void **state)
     BN_bn2binpad(bn, y, 32);
     BN_free(bn);
     y[31] ^= 1;
-    jwk = ec_jwk(K.p256, "e", NULL);
+    jwk = public_jwk(K.p256, "e", NULL);
     json_object_set_new(jwk, "y", b64_bytes(y, 32));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
-    jwk = ec_jwk(K.p256, "e", NULL);
+    jwk = public_jwk(K.p256, "e", NULL);
     json_object_del(jwk, "y");
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
 }
@@ -383,32 +300,32 @@ static void test_purpose(void **state)
     (void)state;
     json_t *jwk;
 
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "use", json_string("sig"));
     assert_int_equal(parse_one(jwk, NULL), 0);
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "use", json_string("enc"));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EUNSUPPORTED);
-    jwk = ec_jwk(K.p256, "k", NULL);
+    jwk = public_jwk(K.p256, "k", NULL);
     json_object_set_new(jwk, "use", json_string("SIG"));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EUNSUPPORTED);
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "use", json_true());
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
 
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "key_ops", json_pack("[s,s]", "sign", "verify"));
     assert_int_equal(parse_one(jwk, NULL), 0);
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "key_ops", json_pack("[s]", "encrypt"));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EUNSUPPORTED);
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "key_ops", json_array());
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EUNSUPPORTED);
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "key_ops", json_string("verify"));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "key_ops", json_pack("[s,i]", "verify", 1));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
 }
@@ -425,14 +342,14 @@ static void test_key_types(void **state)
     jwk = json_pack("{s:s, s:s, s:s}", "kty", "OKP", "crv", "Ed25519", "x",
                     "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EUNSUPPORTED);
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "kty", json_string("rsa"));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EUNSUPPORTED);
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_del(jwk, "kty");
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
     /* an EC key's coordinates under kty RSA */
-    jwk = ec_jwk(K.p256, "k", NULL);
+    jwk = public_jwk(K.p256, "k", NULL);
     json_object_set_new(jwk, "kty", json_string("RSA"));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
     assert_int_equal(parse_one(json_string("RSA"), NULL), LLMOIN_JWK_EMALFORMED);
@@ -446,15 +363,15 @@ static void test_private_members(void **state)
     json_t *jwk;
 
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
-        jwk = rsa_jwk(K.rsa, "k", NULL);
+        jwk = public_jwk(K.rsa, "k", NULL);
         json_object_set_new(jwk, members[i], json_string("AQAB"));
         assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EPRIVATE);
     }
     /* the real private exponent; and on a key that would be skipped anyway */
-    jwk = rsa_jwk(K.rsa, "k", NULL);
+    jwk = public_jwk(K.rsa, "k", NULL);
     json_object_set_new(jwk, "d", b64_param(K.rsa, OSSL_PKEY_PARAM_RSA_D, 0));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EPRIVATE);
-    jwk = ec_jwk(K.p384, "k", NULL);
+    jwk = public_jwk(K.p384, "k", NULL);
     json_object_set_new(jwk, "d", b64_param(K.p384, OSSL_PKEY_PARAM_PRIV_KEY, 48));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EPRIVATE);
 }
@@ -468,7 +385,7 @@ static void test_kid(void **state)
 
     memset(kid, 'k', sizeof kid - 1);
     kid[LLMOIN_JWK_KID_MAX] = '\0';
-    jwk = rsa_jwk(K.rsa, kid, NULL);
+    jwk = public_jwk(K.rsa, kid, NULL);
     assert_int_equal(llmoin_jwk_parse(jwk, &key, NULL, 0), 0);
     assert_string_equal(key.kid, kid);
     llmoin_jwk_free(&key);
@@ -476,13 +393,13 @@ static void test_kid(void **state)
 
     kid[LLMOIN_JWK_KID_MAX] = 'k';
     kid[LLMOIN_JWK_KID_MAX + 1] = '\0';
-    assert_int_equal(parse_one(rsa_jwk(K.rsa, kid, NULL), NULL),
+    assert_int_equal(parse_one(public_jwk(K.rsa, kid, NULL), NULL),
                      LLMOIN_JWK_EMALFORMED);
-    assert_int_equal(parse_one(rsa_jwk(K.rsa, "", NULL), NULL),
+    assert_int_equal(parse_one(public_jwk(K.rsa, "", NULL), NULL),
                      LLMOIN_JWK_EMALFORMED);
-    assert_int_equal(parse_one(rsa_jwk(K.rsa, "a\tb", NULL), NULL),
+    assert_int_equal(parse_one(public_jwk(K.rsa, "a\tb", NULL), NULL),
                      LLMOIN_JWK_EMALFORMED);
-    jwk = rsa_jwk(K.rsa, NULL, NULL);
+    jwk = public_jwk(K.rsa, NULL, NULL);
     json_object_set_new(jwk, "kid", json_integer(1));
     assert_int_equal(parse_one(jwk, NULL), LLMOIN_JWK_EMALFORMED);
 }
@@ -490,7 +407,7 @@ static void test_kid(void **state)
 static void test_ignored_members(void **state)
 {
     (void)state;
-    json_t *jwk = rsa_jwk(K.rsa, "k", "RS256");
+    json_t *jwk = public_jwk(K.rsa, "k", "RS256");
 
     json_object_set_new(jwk, "x5c", json_pack("[s]", "MIIBIjANBgkqhkiG9w0BAQEF"));
     json_object_set_new(jwk, "x5t", json_string("abc"));
@@ -505,7 +422,7 @@ static void test_invalid_arguments(void **state)
     llmoin_jwk_t key;
     llmoin_jwks_t set;
     char error[64];
-    json_t *jwk = rsa_jwk(K.rsa, "k", NULL);
+    json_t *jwk = public_jwk(K.rsa, "k", NULL);
 
     assert_int_equal(llmoin_jwk_parse(NULL, &key, error, sizeof error),
                      LLMOIN_JWK_EINVAL);
@@ -533,20 +450,20 @@ static void test_set_keeps_usable_keys(void **state)
     llmoin_jwks_t set;
     size_t skipped = 99;
     char error[200];
-    json_t *enc = rsa_jwk(K.rsa2, "rsa-rs", NULL); /* same kid, but skipped */
+    json_t *enc = public_jwk(K.rsa2, "rsa-rs", NULL); /* same kid, but skipped */
 
     json_object_set_new(enc, "use", json_string("enc"));
-    assert_int_equal(parse_set(set_of(rsa_jwk(K.rsa, "rsa-rs", NULL),
-                                      rsa_jwk(K.rsa, "rsa-ps", "PS256"),
-                                      rsa_jwk(K.rsa1024, "small", NULL),
-                                      ec_jwk(K.p256, "ec", NULL),
-                                      ec_jwk(K.p384, "p384", NULL),
+    assert_int_equal(parse_set(set_of(public_jwk(K.rsa, "rsa-rs", NULL),
+                                      public_jwk(K.rsa, "rsa-ps", "PS256"),
+                                      public_jwk(K.rsa1024, "small", NULL),
+                                      public_jwk(K.p256, "ec", NULL),
+                                      public_jwk(K.p384, "p384", NULL),
                                       json_pack("{s:s,s:s,s:s}", "kty", "oct",
                                                 "kid", "hmac", "k", "c2VjcmV0"),
                                       enc,
-                                      rsa_jwk(K.rsa2, NULL, NULL),
-                                      rsa_jwk(K.rsa2, "mismatch", "ES256"),
-                                      ec_jwk(K.p256, "mismatch2", "RS256"),
+                                      public_jwk(K.rsa2, NULL, NULL),
+                                      public_jwk(K.rsa2, "mismatch", "ES256"),
+                                      public_jwk(K.p256, "mismatch2", "RS256"),
                                       json_string("not a key"),
                                       NULL),
                                &set, &skipped, error, sizeof error),
@@ -589,7 +506,7 @@ static void test_set_without_skips(void **state)
     size_t skipped = 99;
     char error[100] = "stale";
 
-    assert_int_equal(parse_set(set_of(ec_jwk(K.p256, "a", NULL), NULL), &set,
+    assert_int_equal(parse_set(set_of(public_jwk(K.p256, "a", NULL), NULL), &set,
                                &skipped, error, sizeof error),
                      0);
     assert_int_equal(set.count, 1);
@@ -609,8 +526,8 @@ static void test_set_zero_usable_keys(void **state)
     assert_int_equal(set.count, 0);
     assert_null(set.keys);
     assert_int_equal(skipped, 0);
-    assert_int_equal(parse_set(set_of(rsa_jwk(K.rsa1024, "a", NULL),
-                                      ec_jwk(K.p384, "b", NULL), NULL),
+    assert_int_equal(parse_set(set_of(public_jwk(K.rsa1024, "a", NULL),
+                                      public_jwk(K.p384, "b", NULL), NULL),
                                &set, &skipped, error, sizeof error),
                      0);
     assert_int_equal(set.count, 0);
@@ -626,12 +543,12 @@ static void test_set_refused_on_private_key(void **state)
     llmoin_jwks_t set;
     size_t skipped = 99;
     char error[200];
-    json_t *leaked = rsa_jwk(K.rsa2, "leaked", NULL);
+    json_t *leaked = public_jwk(K.rsa2, "leaked", NULL);
 
     json_object_set_new(leaked, "d", b64_param(K.rsa2, OSSL_PKEY_PARAM_RSA_D, 0));
-    assert_int_equal(parse_set(set_of(rsa_jwk(K.rsa, "good", NULL),
-                                      rsa_jwk(K.rsa1024, "small", NULL), leaked,
-                                      ec_jwk(K.p256, "good2", NULL), NULL),
+    assert_int_equal(parse_set(set_of(public_jwk(K.rsa, "good", NULL),
+                                      public_jwk(K.rsa1024, "small", NULL), leaked,
+                                      public_jwk(K.p256, "good2", NULL), NULL),
                                &set, &skipped, error, sizeof error),
                      LLMOIN_JWK_EPRIVATE);
     assert_null(set.keys);
@@ -644,7 +561,7 @@ static void test_set_refused_on_private_key(void **state)
     leaked = json_pack("{s:s, s:s, s:s, s:s}", "kty", "OKP", "crv", "Ed25519",
                        "x", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "d",
                        "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A");
-    assert_int_equal(parse_set(set_of(rsa_jwk(K.rsa, "good", NULL), leaked, NULL),
+    assert_int_equal(parse_set(set_of(public_jwk(K.rsa, "good", NULL), leaked, NULL),
                                &set, &skipped, error, sizeof error),
                      LLMOIN_JWK_EPRIVATE);
 }
@@ -656,25 +573,25 @@ static void test_set_refused_on_duplicate_kid(void **state)
     size_t skipped;
     char error[200];
 
-    assert_int_equal(parse_set(set_of(rsa_jwk(K.rsa, "same", NULL),
-                                      ec_jwk(K.p256, "other", NULL),
-                                      rsa_jwk(K.rsa2, "same", "PS256"), NULL),
+    assert_int_equal(parse_set(set_of(public_jwk(K.rsa, "same", NULL),
+                                      public_jwk(K.p256, "other", NULL),
+                                      public_jwk(K.rsa2, "same", "PS256"), NULL),
                                &set, &skipped, error, sizeof error),
                      LLMOIN_JWK_EDUPLICATE);
     assert_null(set.keys);
     assert_int_equal(set.count, 0);
     assert_non_null(strstr(error, "keys[2]"));
     /* keys without kid never collide (find() does not return them) */
-    assert_int_equal(parse_set(set_of(ec_jwk(K.p256, NULL, NULL),
-                                      rsa_jwk(K.rsa, NULL, NULL), NULL),
+    assert_int_equal(parse_set(set_of(public_jwk(K.p256, NULL, NULL),
+                                      public_jwk(K.rsa, NULL, NULL), NULL),
                                &set, &skipped, error, sizeof error),
                      0);
     assert_int_equal(set.count, 2);
     assert_null(llmoin_jwks_find(&set, ""));
     llmoin_jwks_free(&set);
     /* even the same key twice */
-    assert_int_equal(parse_set(set_of(ec_jwk(K.p256, "x", NULL),
-                                      ec_jwk(K.p256, "x", NULL), NULL),
+    assert_int_equal(parse_set(set_of(public_jwk(K.p256, "x", NULL),
+                                      public_jwk(K.p256, "x", NULL), NULL),
                                &set, &skipped, error, sizeof error),
                      LLMOIN_JWK_EDUPLICATE);
 }
@@ -710,22 +627,13 @@ static void test_set_shape(void **state)
 
 /* --- text ------------------------------------------------------------------------- */
 
-static char *dump(json_t *json)
-{
-    char *text = json_dumps(json, JSON_COMPACT);
-
-    json_decref(json);
-    assert_non_null(text);
-    return text;
-}
-
 static void test_text(void **state)
 {
     (void)state;
     llmoin_jwks_t set;
     size_t skipped;
     char error[200];
-    char *text = dump(set_of(rsa_jwk(K.rsa, "r", NULL), ec_jwk(K.p256, "e", NULL),
+    char *text = dump(set_of(public_jwk(K.rsa, "r", NULL), public_jwk(K.p256, "e", NULL),
                              NULL));
 
     assert_int_equal(llmoin_jwks_parse_text(text, strlen(text), &set, &skipped,
@@ -768,7 +676,7 @@ static void test_text_size_limit(void **state)
     llmoin_jwks_t set;
     size_t skipped;
     char error[200];
-    char *key = dump(set_of(ec_jwk(K.p256, "e", NULL), NULL));
+    char *key = dump(set_of(public_jwk(K.p256, "e", NULL), NULL));
     size_t key_len = strlen(key);
     char *text = malloc(LLMOIN_JWKS_TEXT_MAX + 2);
 

@@ -8,29 +8,13 @@
  * echo the token or a claim value. After every failure the OpenSSL error
  * queue must be empty.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-#include <jansson.h>
 #include <limits.h>
 #include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rsa.h>
 
-#include "base64url.h"
-#include "jwk.h"
 #include "jwt.h"
+#include "jwt_test_support.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 
@@ -52,54 +36,7 @@ static struct {
     llmoin_jwks_t jwks; /* "rs": rsa RS256, "ps": rsa PS256, "es": ec ES256 */
 } F;
 
-/* --- keys, JWKS -------------------------------------------------------------- */
-
-static char *b64(const void *bytes, size_t len)
-{
-    size_t cap = llmoin_base64url_encoded_len(len) + 1;
-    char *text = malloc(cap);
-
-    assert_non_null(text);
-    assert_int_equal(llmoin_base64url_encode(bytes, len, text, cap, NULL), 0);
-    return text;
-}
-
-static json_t *b64_param(EVP_PKEY *key, const char *name, int pad)
-{
-    BIGNUM *bn = NULL;
-    unsigned char buf[600];
-    int len;
-    char *text;
-    json_t *json;
-
-    assert_int_equal(EVP_PKEY_get_bn_param(key, name, &bn), 1);
-    len = pad ? BN_bn2binpad(bn, buf, pad) : BN_bn2bin(bn, buf);
-    BN_free(bn);
-    text = b64(buf, (size_t)len);
-    json = json_string(text);
-    free(text);
-    return json;
-}
-
-/* The public JWK of key ("kty" from its type). */
-static json_t *public_jwk(EVP_PKEY *key, const char *kid, const char *alg)
-{
-    json_t *jwk;
-
-    if (EVP_PKEY_is_a(key, "RSA"))
-        jwk = json_pack("{s:s, s:o, s:o}", "kty", "RSA", "n",
-                        b64_param(key, OSSL_PKEY_PARAM_RSA_N, 0), "e",
-                        b64_param(key, OSSL_PKEY_PARAM_RSA_E, 0));
-    else
-        jwk = json_pack("{s:s, s:s, s:o, s:o}", "kty", "EC", "crv", "P-256",
-                        "x", b64_param(key, OSSL_PKEY_PARAM_EC_PUB_X, 32), "y",
-                        b64_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, 32));
-    assert_non_null(jwk);
-    json_object_set_new(jwk, "kid", json_string(kid));
-    if (alg != NULL)
-        json_object_set_new(jwk, "alg", json_string(alg));
-    return jwk;
-}
+/* --- keys, JWKS (helpers: jwt_test_support.h) ---------------------------------- */
 
 static int setup(void **state)
 {
@@ -133,113 +70,7 @@ static int teardown(void **state)
     return 0;
 }
 
-/* --- signing --------------------------------------------------------------------- */
-
-/* JOSE r || s from a DER ECDSA-Sig-Value. */
-static size_t der_to_raw(const unsigned char *der, size_t len, unsigned char *raw)
-{
-    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &der, (long)len);
-    const BIGNUM *r, *s;
-
-    assert_non_null(sig);
-    ECDSA_SIG_get0(sig, &r, &s);
-    assert_int_equal(BN_bn2binpad(r, raw, 32), 32);
-    assert_int_equal(BN_bn2binpad(s, raw + 32, 32), 32);
-    ECDSA_SIG_free(sig);
-    return 64;
-}
-
-/* Signs input with key the way alg says; ES256 as r || s unless der. */
-static size_t sign(EVP_PKEY *key, llmoin_jwt_alg_t alg, bool der,
-                   const char *input, unsigned char sig[600])
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    unsigned char out[600];
-    size_t n = sizeof out;
-
-    assert_non_null(md);
-    assert_int_equal(EVP_DigestSignInit_ex(md, &pctx, "SHA256", NULL, NULL, key,
-                                           NULL), 1);
-    if (alg == PS) {
-        assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
-        assert_int_equal(EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, "SHA256", NULL), 1);
-        assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32), 1);
-    }
-    assert_int_equal(EVP_DigestSign(md, out, &n, (const unsigned char *)input,
-                                    strlen(input)), 1);
-    EVP_MD_CTX_free(md);
-    if (alg == ES && !der)
-        return der_to_raw(out, n, sig);
-    memcpy(sig, out, n);
-    return n;
-}
-
-/* "<b64 header>.<b64 payload>" of two JSON texts. */
-static char *signing_input(const char *header, const char *payload)
-{
-    char *h = b64(header, strlen(header)), *p = b64(payload, strlen(payload));
-    char *input = malloc(strlen(h) + strlen(p) + 2);
-
-    assert_non_null(input);
-    sprintf(input, "%s.%s", h, p);
-    free(h);
-    free(p);
-    return input;
-}
-
-static char *append_signature(char *input, const unsigned char *sig, size_t len)
-{
-    char *s = b64(sig, len);
-    char *token = malloc(strlen(input) + strlen(s) + 2);
-
-    assert_non_null(token);
-    sprintf(token, "%s.%s", input, s);
-    free(input);
-    free(s);
-    return token;
-}
-
-/* A token of two JSON texts signed with key/alg (ES256: r || s). */
-static char *token_text(const char *header, const char *payload, EVP_PKEY *key,
-                        llmoin_jwt_alg_t alg)
-{
-    char *input = signing_input(header, payload);
-    unsigned char sig[600];
-    size_t n = sign(key, alg, false, input, sig);
-
-    return append_signature(input, sig, n);
-}
-
-static char *dump(json_t *json)
-{
-    char *text = json_dumps(json, JSON_COMPACT);
-
-    json_decref(json);
-    assert_non_null(text);
-    return text;
-}
-
-/* A token of two JSON values (references stolen). */
-static char *token_json(json_t *header, json_t *payload, EVP_PKEY *key,
-                        llmoin_jwt_alg_t alg)
-{
-    char *h = dump(header), *p = dump(payload);
-    char *token = token_text(h, p, key, alg);
-
-    free(h);
-    free(p);
-    return token;
-}
-
-static json_t *header(const char *alg, const char *kid)
-{
-    json_t *h = json_pack("{s:s, s:s}", "alg", alg, "typ", "JWT");
-
-    if (kid != NULL)
-        json_object_set_new(h, "kid", json_string(kid));
-    return h;
-}
+/* --- tokens --------------------------------------------------------------------- */
 
 static json_t *claims(void)
 {
@@ -250,31 +81,7 @@ static json_t *claims(void)
                      "groups", "/hamburg/bsb", "llm-users");
 }
 
-/* payload with member name set to value (stolen), or removed if NULL. */
-static json_t *with(json_t *payload, const char *name, json_t *value)
-{
-    if (value == NULL)
-        json_object_del(payload, name);
-    else
-        json_object_set_new(payload, name, value);
-    return payload;
-}
-
 /* --- running ---------------------------------------------------------------------- */
-
-/* No 12-byte window of the token appears in the message. */
-static void assert_no_echo(const char *error, const char *token)
-{
-    size_t len = strlen(token);
-
-    for (size_t i = 0; i + 12 <= len; i++) {
-        char window[13];
-
-        memcpy(window, token + i, 12);
-        window[12] = '\0';
-        assert_null(strstr(error, window));
-    }
-}
 
 /* authenticate() against the fixture set, with the invariants of every
  * outcome checked. */
@@ -389,7 +196,7 @@ static int claims_leeway(json_t *payload, long leeway)
 static void check_valid(EVP_PKEY *key, llmoin_jwt_alg_t alg, const char *name,
                         const char *kid, size_t sig_len)
 {
-    char *token = token_json(header(name, kid), claims(), key, alg);
+    char *token = token_json(jws_header(name, kid), claims(), key, alg);
     llmoin_jwt_identity_t id;
     llmoin_jwt_t jwt;
     char error[256];
@@ -592,19 +399,19 @@ static void test_rs_ps_confusion(void **state)
 {
     (void)state;
     /* correctly signed, but for the other pinning of the same RSA key */
-    assert_int_equal(auth_free(token_json(header("RS256", "ps"), claims(), F.rsa, RS)),
+    assert_int_equal(auth_free(token_json(jws_header("RS256", "ps"), claims(), F.rsa, RS)),
                      LLMOIN_JWT_EALG);
-    assert_int_equal(auth_free(token_json(header("PS256", "rs"), claims(), F.rsa, PS)),
+    assert_int_equal(auth_free(token_json(jws_header("PS256", "rs"), claims(), F.rsa, PS)),
                      LLMOIN_JWT_EALG);
     /* the header matches the key, the signature is of the other scheme */
-    assert_int_equal(auth_free(token_json(header("RS256", "rs"), claims(), F.rsa, PS)),
+    assert_int_equal(auth_free(token_json(jws_header("RS256", "rs"), claims(), F.rsa, PS)),
                      LLMOIN_JWT_ESIGNATURE);
-    assert_int_equal(auth_free(token_json(header("PS256", "ps"), claims(), F.rsa, RS)),
+    assert_int_equal(auth_free(token_json(jws_header("PS256", "ps"), claims(), F.rsa, RS)),
                      LLMOIN_JWT_ESIGNATURE);
     /* EC and RSA never mix */
-    assert_int_equal(auth_free(token_json(header("ES256", "rs"), claims(), F.ec, ES)),
+    assert_int_equal(auth_free(token_json(jws_header("ES256", "rs"), claims(), F.ec, ES)),
                      LLMOIN_JWT_EALG);
-    assert_int_equal(auth_free(token_json(header("RS256", "es"), claims(), F.rsa, RS)),
+    assert_int_equal(auth_free(token_json(jws_header("RS256", "es"), claims(), F.rsa, RS)),
                      LLMOIN_JWT_EALG);
 }
 
@@ -682,13 +489,13 @@ static void test_es256_signature_forms(void **state)
 static void test_signature_of_another_key(void **state)
 {
     (void)state;
-    assert_int_equal(auth_free(token_json(header("RS256", "rs"), claims(),
+    assert_int_equal(auth_free(token_json(jws_header("RS256", "rs"), claims(),
                                           F.rsa_other, RS)),
                      LLMOIN_JWT_ESIGNATURE);
-    assert_int_equal(auth_free(token_json(header("PS256", "ps"), claims(),
+    assert_int_equal(auth_free(token_json(jws_header("PS256", "ps"), claims(),
                                           F.rsa_other, PS)),
                      LLMOIN_JWT_ESIGNATURE);
-    assert_int_equal(auth_free(token_json(header("ES256", "es"), claims(),
+    assert_int_equal(auth_free(token_json(jws_header("ES256", "es"), claims(),
                                           F.ec_other, ES)),
                      LLMOIN_JWT_ESIGNATURE);
 }
@@ -698,7 +505,7 @@ static void test_signature_of_another_key(void **state)
 static void test_key_references_ignored(void **state)
 {
     (void)state;
-    json_t *h = header("ES256", "es");
+    json_t *h = jws_header("ES256", "es");
 
     json_object_set_new(h, "jwk", public_jwk(F.ec_other, "es", "ES256"));
     json_object_set_new(h, "jku", json_string("https://attacker.example/jwks"));
@@ -712,7 +519,7 @@ static void test_key_references_ignored(void **state)
 static void test_tampering(void **state)
 {
     (void)state;
-    char *good = token_json(header("ES256", "es"), claims(), F.ec, ES);
+    char *good = token_json(jws_header("ES256", "es"), claims(), F.ec, ES);
     char *dot1 = strchr(good, '.'), *dot2 = strrchr(good, '.');
     char *p = dump(with(claims(), "preferred_username", json_string("mallory")));
     char *p64 = b64(p, strlen(p));
@@ -751,7 +558,7 @@ static void test_tampering(void **state)
     free(good);
 
     /* RSA: one flipped character in the header part */
-    good = token_json(header("RS256", "rs"), claims(), F.rsa, RS);
+    good = token_json(jws_header("RS256", "rs"), claims(), F.rsa, RS);
     good[3] = good[3] == 'a' ? 'b' : 'a';
     assert_int_not_equal(auth(good), 0);
     free(good);
@@ -762,7 +569,7 @@ static void test_tampering(void **state)
 static void test_truncated(void **state)
 {
     (void)state;
-    char *good = token_json(header("ES256", "es"), claims(), F.ec, ES);
+    char *good = token_json(jws_header("ES256", "es"), claims(), F.ec, ES);
     size_t len = strlen(good);
 
     for (size_t cut = 0; cut < len; cut++) {
@@ -787,7 +594,7 @@ static char *concat(const char *a, const char *b, const char *c)
 static void test_dots(void **state)
 {
     (void)state;
-    char *good = token_json(header("ES256", "es"), claims(), F.ec, ES);
+    char *good = token_json(jws_header("ES256", "es"), claims(), F.ec, ES);
     char *dot1 = strchr(good, '.');
 
     assert_int_equal(auth_free(concat(good, ".", "")), LLMOIN_JWT_EMALFORMED);
@@ -958,7 +765,7 @@ static void test_crit(void **state)
                         json_string("b64")};
 
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
-        json_t *h = header("ES256", "es");
+        json_t *h = jws_header("ES256", "es");
 
         json_object_set_new(h, "crit", values[i]);
         assert_int_equal(auth_free(token_json(h, claims(), F.ec, ES)),
@@ -975,7 +782,7 @@ static void test_typ(void **state)
                                       "", "JWT ", "at+jw", "JWS", "at+jwt\\u0000"};
 
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        json_t *h = header("ES256", "es");
+        json_t *h = jws_header("ES256", "es");
 
         json_object_set_new(h, "typ", json_string(good[i]));
         assert_int_equal(auth_free(token_json(h, claims(), F.ec, ES)), 0);
@@ -989,10 +796,10 @@ static void test_typ(void **state)
         assert_int_equal(auth_free(token_text(h, p, F.ec, ES)), LLMOIN_JWT_EMALFORMED);
         free(p);
     }
-    json_t *h = header("ES256", "es");
+    json_t *h = jws_header("ES256", "es");
     json_object_set_new(h, "typ", json_integer(1));
     assert_int_equal(auth_free(token_json(h, claims(), F.ec, ES)), LLMOIN_JWT_EMALFORMED);
-    h = header("ES256", "es");
+    h = jws_header("ES256", "es");
     json_object_del(h, "typ");
     assert_int_equal(auth_free(token_json(h, claims(), F.ec, ES)), 0);
 }
@@ -1006,7 +813,7 @@ static void test_kid(void **state)
 
     memset(kid, 'k', sizeof kid);
     kid[LLMOIN_JWK_KID_MAX] = '\0';
-    token = token_json(header("ES256", kid), claims(), F.ec, ES);
+    token = token_json(jws_header("ES256", kid), claims(), F.ec, ES);
     assert_int_equal(llmoin_jwt_decode(token, strlen(token), &jwt, NULL, 0), 0);
     assert_string_equal(jwt.kid, kid);
     llmoin_jwt_free(&jwt);
@@ -1014,18 +821,18 @@ static void test_kid(void **state)
 
     kid[LLMOIN_JWK_KID_MAX] = 'k';
     kid[LLMOIN_JWK_KID_MAX + 1] = '\0';
-    assert_int_equal(auth_free(token_json(header("ES256", kid), claims(), F.ec, ES)),
+    assert_int_equal(auth_free(token_json(jws_header("ES256", kid), claims(), F.ec, ES)),
                      LLMOIN_JWT_EMALFORMED);
-    json_t *h = header("ES256", NULL);
+    json_t *h = jws_header("ES256", NULL);
     json_object_set_new(h, "kid", json_integer(1));
     assert_int_equal(auth_free(token_json(h, claims(), F.ec, ES)), LLMOIN_JWT_EMALFORMED);
     /* with several keys: no kid, an empty kid, a kid of no key -> no key
      * is guessed */
-    assert_int_equal(auth_free(token_json(header("ES256", NULL), claims(), F.ec, ES)),
+    assert_int_equal(auth_free(token_json(jws_header("ES256", NULL), claims(), F.ec, ES)),
                      LLMOIN_JWT_ENOKEY);
-    assert_int_equal(auth_free(token_json(header("ES256", ""), claims(), F.ec, ES)),
+    assert_int_equal(auth_free(token_json(jws_header("ES256", ""), claims(), F.ec, ES)),
                      LLMOIN_JWT_ENOKEY);
-    assert_int_equal(auth_free(token_json(header("ES256", "ES"), claims(), F.ec, ES)),
+    assert_int_equal(auth_free(token_json(jws_header("ES256", "ES"), claims(), F.ec, ES)),
                      LLMOIN_JWT_ENOKEY);
 }
 
@@ -1043,22 +850,22 @@ static void test_single_key_without_kid(void **state)
     json_object_del(json_array_get(json_object_get(doc, "keys"), 0), "kid");
     assert_int_equal(llmoin_jwks_parse(doc, &one, NULL, NULL, 0), 0);
     assert_int_equal(one.count, 1);
-    token = token_json(header("ES256", NULL), claims(), F.ec, ES);
+    token = token_json(jws_header("ES256", NULL), claims(), F.ec, ES);
     assert_int_equal(llmoin_jwt_authenticate(token, strlen(token), &one, &EXPECT, &id,
                                              error, sizeof error), 0);
     assert_string_equal(id.user, "alice");
     free(token);
     /* a kid in the token must match, "" included */
-    token = token_json(header("ES256", ""), claims(), F.ec, ES);
+    token = token_json(jws_header("ES256", ""), claims(), F.ec, ES);
     assert_int_equal(llmoin_jwt_authenticate(token, strlen(token), &one, &EXPECT, &id,
                                              error, sizeof error), LLMOIN_JWT_ENOKEY);
     free(token);
     /* another key's signature, another alg */
-    token = token_json(header("ES256", NULL), claims(), F.ec_other, ES);
+    token = token_json(jws_header("ES256", NULL), claims(), F.ec_other, ES);
     assert_int_equal(llmoin_jwt_authenticate(token, strlen(token), &one, &EXPECT, &id,
                                              error, sizeof error), LLMOIN_JWT_ESIGNATURE);
     free(token);
-    token = token_json(header("RS256", NULL), claims(), F.rsa, RS);
+    token = token_json(jws_header("RS256", NULL), claims(), F.rsa, RS);
     assert_int_equal(llmoin_jwt_authenticate(token, strlen(token), &one, &EXPECT, &id,
                                              error, sizeof error), LLMOIN_JWT_EALG);
     free(token);
@@ -1393,7 +1200,7 @@ static void test_messages_do_not_echo(void **state)
 static void test_invalid_arguments(void **state)
 {
     (void)state;
-    char *token = token_json(header("ES256", "es"), claims(), F.ec, ES);
+    char *token = token_json(jws_header("ES256", "es"), claims(), F.ec, ES);
     llmoin_jwt_identity_t id;
     llmoin_jwk_t no_key = {.kid = "es", .alg = ES, .key = NULL};
     llmoin_jwk_t rsa_as_es = {.kid = "x", .alg = ES, .key = F.rsa};

@@ -1,9 +1,11 @@
 /*
  * snapshot: a realistic snapshot parses into the documented object graph;
- * key, tenant and model lookups; routing with tenant allow-lists, key scopes
- * and dedicated pools; precomputed pseudonyms; and a precise refusal for
- * every kind of invalid input (each refusal path also runs under ASan/LSan in
- * the sanitizer build, which catches a half-built snapshot that leaks).
+ * key, tenant, issuer and host lookups; routing with tenant allow-lists
+ * (models_restricted), key scopes and dedicated pools; precomputed
+ * pseudonyms; per-tenant issuers with their parsed JWKS; and a precise
+ * refusal for every kind of invalid input (each refusal path also runs
+ * under ASan/LSan in the sanitizer build, which catches a half-built
+ * snapshot that leaks: parsed JWKS keys included).
  *
  * Invalid inputs are made from the valid fixture by changing one thing with
  * jansson, so that each case fails for exactly one reason.
@@ -43,21 +45,60 @@
 #define PSEUDONYM_7_ALICE "u_ebf0c6b99a6fe7df956fc9cdacbea36e"
 #define PSEUDONYM_7_CAROL "u_9460379e6b15a63c1448abbb8a867290"
 
+/* Real public keys, so that the issuers' JWKS parse: RFC 7517 Appendix A.1
+ * (RSA 2048 bits, EC P-256) and RFC 7515 Appendix A.3 (EC P-256). */
+#define JWK_RSA_7517                                                          \
+    "{\"kty\":\"RSA\",\"kid\":\"2011-04-29\",\"alg\":\"RS256\",\"e\":\"AQAB\","        \
+    "\"n\":\"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK"  \
+    "7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl9" \
+    "3lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHz" \
+    "u6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksIN" \
+    "HaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw\"}"
+#define JWK_EC_7517                                                           \
+    "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"1\","                              \
+    "\"x\":\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4\","                        \
+    "\"y\":\"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM\"}"
+#define JWK_EC_7515                                                           \
+    "{\"kty\":\"EC\",\"crv\":\"P-256\","                                          \
+    "\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","                        \
+    "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}"
+/* a symmetric key: not usable, left out of the set (not refused) */
+#define JWK_OCT "{\"kty\":\"oct\",\"kid\":\"hs\",\"k\":\"c2VjcmV0\"}"
+
+#define ISS_HAMBURG "https://login.hamburg.de/realms/llmoin"
+#define ISS_BREMEN "https://idp.bremen.de/realms/bremen"
+#define ISS_BREMEN_ADFS "https://adfs.bremen.de/adfs"
+
 /*
  * Tenant 1 "hamburg": active, no allow-list (every model).
  * Tenant 7 "bremen": suspended, allow-list llama (shared pool) and mistral
  * on its dedicated pool bremen_gpu.
+ * Hosts: hamburg two (one spelled in upper case), bremen one.
+ * Issuers: hamburg one (RSA + EC key, an oct key left out, leeway 60);
+ * bremen two (one EC key without kid, groups_claim null, leeway 0; no keys
+ * yet, no groups_claim, leeway 600).
  * Models deliberately out of alias order, keys out of hash order.
  */
 static const char fixture[] =
     "{\"format\":1,\"version\":1764456000123,"
     " \"tenants\":["
     "  {\"id\":1,\"slug\":\"hamburg\",\"status\":\"active\","
-    "   \"pseudonym_secret\":\"" SECRET1 "\",\"models\":[]},"
+    "   \"pseudonym_secret\":\"" SECRET1 "\",\"models\":[],"
+    "   \"hosts\":[\"llmoin.hamburg.de\",\"KI.Hamburg.DE\"],"
+    "   \"issuers\":[{\"issuer\":\"" ISS_HAMBURG "\",\"audience\":\"llmoin\","
+    "     \"user_claim\":\"preferred_username\",\"groups_claim\":\"groups\","
+    "     \"leeway\":60,"
+    "     \"jwks\":{\"keys\":[" JWK_RSA_7517 "," JWK_EC_7517 "," JWK_OCT "]}}]},"
     "  {\"id\":7,\"slug\":\"bremen\",\"status\":\"suspended\","
     "   \"pseudonym_secret\":\"" SECRET7 "\",\"models_restricted\":true,"
     "   \"models\":[{\"alias\":\"llama\",\"pool\":\"default\"},"
-    "              {\"alias\":\"mistral\",\"pool\":\"bremen_gpu\"}]}],"
+    "              {\"alias\":\"mistral\",\"pool\":\"bremen_gpu\"}],"
+    "   \"hosts\":[\"llmoin.bremen.de\"],"
+    "   \"issuers\":[{\"issuer\":\"" ISS_BREMEN "\",\"audience\":\"gateway\","
+    "     \"user_claim\":\"sub\",\"groups_claim\":null,\"leeway\":0,"
+    "     \"jwks\":{\"keys\":[" JWK_EC_7515 "]}},"
+    "    {\"issuer\":\"" ISS_BREMEN_ADFS "\",\"audience\":\"llmoin\","
+    "     \"user_claim\":\"upn\",\"leeway\":600,\"jwks\":{\"keys\":[]}}]}],"
     " \"models\":["
     "  {\"alias\":\"mistral\",\"pool\":\"default\","
     "   \"upstream_model\":\"mistralai/Mistral-7B-Instruct\"},"
@@ -297,6 +338,116 @@ static void test_pseudonyms(void **state)
     }
 }
 
+/* ---- issuers and hosts ------------------------------------------------- */
+
+static void test_issuers(void **state)
+{
+    const llmoin_snapshot_t *s = *state;
+    const llmoin_snapshot_issuer_t *i;
+
+    assert_int_equal(s->issuer_count, 3);
+
+    i = &s->issuers[0];
+    assert_string_equal(i->issuer, ISS_HAMBURG);
+    assert_string_equal(i->audience, "llmoin");
+    assert_string_equal(i->user_claim, "preferred_username");
+    assert_string_equal(i->groups_claim, "groups");
+    assert_int_equal(i->leeway, 60);
+    assert_ptr_equal(i->tenant, &s->tenants[0]);
+    /* the oct key is left out; the others keep their pinned algorithms */
+    assert_int_equal(i->jwks.count, 2);
+    assert_string_equal(i->jwks.keys[0].kid, "2011-04-29");
+    assert_int_equal(i->jwks.keys[0].alg, LLMOIN_JWT_ALG_RS256);
+    assert_non_null(i->jwks.keys[0].key);
+    assert_string_equal(i->jwks.keys[1].kid, "1");
+    assert_int_equal(i->jwks.keys[1].alg, LLMOIN_JWT_ALG_ES256);
+    assert_null(llmoin_jwks_find(&i->jwks, "hs"));
+
+    i = &s->issuers[1];
+    assert_string_equal(i->issuer, ISS_BREMEN);
+    assert_string_equal(i->audience, "gateway");
+    assert_string_equal(i->user_claim, "sub");
+    assert_null(i->groups_claim); /* null: none */
+    assert_int_equal(i->leeway, 0);
+    assert_ptr_equal(i->tenant, &s->tenants[1]);
+    assert_int_equal(i->jwks.count, 1);
+    assert_string_equal(i->jwks.keys[0].kid, "");
+    assert_int_equal(i->jwks.keys[0].alg, LLMOIN_JWT_ALG_ES256);
+
+    /* no keys yet is not an error: the issuer refuses tokens meanwhile */
+    i = &s->issuers[2];
+    assert_string_equal(i->issuer, ISS_BREMEN_ADFS);
+    assert_string_equal(i->user_claim, "upn");
+    assert_null(i->groups_claim); /* absent: none */
+    assert_int_equal(i->leeway, 600);
+    assert_ptr_equal(i->tenant, &s->tenants[1]);
+    assert_int_equal(i->jwks.count, 0);
+    assert_null(i->jwks.keys);
+}
+
+static void test_find_issuer(void **state)
+{
+    const llmoin_snapshot_t *s = *state;
+    static const char *const misses[] = {
+        "", "https://login.hamburg.de", ISS_HAMBURG "/", ISS_HAMBURG " ",
+        "https://LOGIN.hamburg.de/realms/llmoin", "http://login.hamburg.de/realms/llmoin",
+        "https://idp.bremen.de/realms/bremen2", "https://evil.example",
+    };
+
+    assert_ptr_equal(llmoin_snapshot_find_issuer(s, ISS_HAMBURG), &s->issuers[0]);
+    assert_ptr_equal(llmoin_snapshot_find_issuer(s, ISS_BREMEN), &s->issuers[1]);
+    assert_ptr_equal(llmoin_snapshot_find_issuer(s, ISS_BREMEN_ADFS), &s->issuers[2]);
+    /* exact bytes only: iss is compared as the IdP wrote it */
+    for (size_t i = 0; i < sizeof misses / sizeof misses[0]; i++)
+        if (llmoin_snapshot_find_issuer(s, misses[i]) != NULL)
+            fail_msg("issuer '%s' found", misses[i]);
+}
+
+static void expect_host(const llmoin_snapshot_t *s, const char *host, size_t length,
+                        long long want_tenant)
+{
+    const llmoin_snapshot_tenant_t *t = llmoin_snapshot_host_tenant(s, host, length);
+    long long got = t != NULL ? t->id : 0;
+
+    if (got != want_tenant)
+        fail_msg("host '%.*s' -> tenant %lld, want %lld", (int)length, host, got,
+                 want_tenant);
+}
+
+static void test_host_tenant(void **state)
+{
+    const llmoin_snapshot_t *s = *state;
+
+    assert_int_equal(s->tenants[0].host_count, 2);
+    assert_string_equal(s->tenants[0].hosts[0], "llmoin.hamburg.de");
+    assert_string_equal(s->tenants[0].hosts[1], "KI.Hamburg.DE");
+    assert_int_equal(s->tenants[1].host_count, 1);
+
+    expect_host(s, S("llmoin.hamburg.de"), 1);
+    expect_host(s, S("llmoin.bremen.de"), 7);
+    /* case-insensitive, on both sides */
+    expect_host(s, S("LLMOIN.Hamburg.De"), 1);
+    expect_host(s, S("ki.hamburg.de"), 1);
+    expect_host(s, S("KI.HAMBURG.DE"), 1);
+    /* a port is ignored */
+    expect_host(s, S("llmoin.hamburg.de:8443"), 1);
+    expect_host(s, S("llmoin.bremen.de:443"), 7);
+    expect_host(s, S("ki.hamburg.de:"), 1);
+    /* shared hosts and near misses: no tenant */
+    expect_host(s, S("llmoin.example.de"), 0);
+    expect_host(s, S("hamburg.de"), 0);
+    expect_host(s, S("llmoin.hamburg.de.evil.example"), 0);
+    expect_host(s, S("xllmoin.hamburg.de"), 0);
+    expect_host(s, S("llmoin.hamburg.d"), 0);
+    expect_host(s, S("llmoin.hamburg.de8443"), 0);
+    expect_host(s, S(":8443"), 0);
+    expect_host(s, S(""), 0);
+    /* the length counts, not a NUL */
+    expect_host(s, "llmoin.bremen.de.evil", 16, 7);
+    expect_host(s, "llmoin.bremen.de", 10, 0);
+    expect_host(s, "llmoin.hamburg.de\0:1", 20, 0);
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 static void expect_route(const llmoin_snapshot_t *s, long long tenant_id,
@@ -389,6 +540,105 @@ static void test_route_uses_alias_length(void **state)
                      LLMOIN_ROUTE_UNKNOWN_MODEL);
 }
 
+/* ---- models_restricted, dedicated pools, empty key scopes -------------- */
+
+/*
+ * Tenant 1 "open": no allow-list, no entries: every model, on its own pool.
+ * Tenant 2 "dedicated": not restricted, but its entry puts qwen on its own
+ * pool (and names a model that no longer exists).
+ * Tenant 3 "closed": restricted with an empty list: nothing.
+ * Tenant 4 "listed": restricted to llama, on its own pool.
+ * Keys: a (open, []), b (dedicated, [qwen]), c (closed, null),
+ * d (closed, [llama]), e (listed, [qwen, llama]).
+ */
+static const char routing_fixture[] =
+    "{\"format\":1,\"version\":2,"
+    " \"tenants\":["
+    "  {\"id\":1,\"slug\":\"open\",\"status\":\"active\","
+    "   \"pseudonym_secret\":\"" SECRET1 "\",\"models\":[]},"
+    "  {\"id\":2,\"slug\":\"dedicated\",\"status\":\"active\","
+    "   \"pseudonym_secret\":\"" SECRET1 "\",\"models_restricted\":false,"
+    "   \"models\":[{\"alias\":\"qwen\",\"pool\":\"dedicated_gpu\"},"
+    "              {\"alias\":\"retired\",\"pool\":\"old\"}]},"
+    "  {\"id\":3,\"slug\":\"closed\",\"status\":\"active\","
+    "   \"pseudonym_secret\":\"" SECRET1 "\",\"models_restricted\":true,\"models\":[]},"
+    "  {\"id\":4,\"slug\":\"listed\",\"status\":\"active\","
+    "   \"pseudonym_secret\":\"" SECRET1 "\",\"models_restricted\":true,"
+    "   \"models\":[{\"alias\":\"llama\",\"pool\":\"listed_pool\"}]}],"
+    " \"models\":[{\"alias\":\"qwen\",\"pool\":\"big\"},"
+    "             {\"alias\":\"llama\",\"pool\":\"default\"}],"
+    " \"keys\":["
+    "  {\"id\":\"a\",\"hash\":\"" HASH1 "\",\"tenant_id\":1,\"user\":\"u\","
+    "   \"expires_at\":null,\"models\":[]},"
+    "  {\"id\":\"b\",\"hash\":\"" HASH2 "\",\"tenant_id\":2,\"user\":\"u\","
+    "   \"expires_at\":null,\"models\":[\"qwen\"]},"
+    "  {\"id\":\"c\",\"hash\":\"" HASH3 "\",\"tenant_id\":3,\"user\":\"u\","
+    "   \"expires_at\":null,\"models\":null},"
+    "  {\"id\":\"d\",\"hash\":\"" HASH4 "\",\"tenant_id\":3,\"user\":\"u\","
+    "   \"expires_at\":null,\"models\":[\"llama\"]},"
+    "  {\"id\":\"e\",\"hash\":\"" HASH5 "\",\"tenant_id\":4,\"user\":\"u\","
+    "   \"expires_at\":null,\"models\":[\"qwen\",\"llama\"]}]}";
+
+static int setup_routing(void **state)
+{
+    *state = parse_ok(routing_fixture, sizeof routing_fixture - 1);
+    return 0;
+}
+
+static void test_route_unrestricted_tenant(void **state)
+{
+    const llmoin_snapshot_t *s = *state;
+
+    assert_false(s->tenants[0].models_restricted);
+    assert_false(s->tenants[1].models_restricted);
+    /* the global models, each on its own pool */
+    expect_route(s, 1, NULL, "llama", LLMOIN_ROUTE_OK, "default");
+    expect_route(s, 1, NULL, "qwen", LLMOIN_ROUTE_OK, "big");
+    expect_route(s, 1, NULL, "mistral", LLMOIN_ROUTE_UNKNOWN_MODEL, NULL);
+    /* an entry gives a dedicated pool without restricting anything */
+    expect_route(s, 2, NULL, "qwen", LLMOIN_ROUTE_OK, "dedicated_gpu");
+    expect_route(s, 2, NULL, "llama", LLMOIN_ROUTE_OK, "default");
+    expect_route(s, 2, "b", "qwen", LLMOIN_ROUTE_OK, "dedicated_gpu");
+    expect_route(s, 2, "b", "llama", LLMOIN_ROUTE_NOT_ALLOWED, NULL);
+    /* an entry does not create a model */
+    expect_route(s, 2, NULL, "retired", LLMOIN_ROUTE_UNKNOWN_MODEL, NULL);
+}
+
+static void test_route_restricted_tenant(void **state)
+{
+    const llmoin_snapshot_t *s = *state;
+
+    /* restricted with an empty list: nothing, with or without a key */
+    assert_true(s->tenants[2].models_restricted);
+    assert_int_equal(s->tenants[2].model_count, 0);
+    expect_route(s, 3, NULL, "llama", LLMOIN_ROUTE_NOT_ALLOWED, NULL);
+    expect_route(s, 3, NULL, "qwen", LLMOIN_ROUTE_NOT_ALLOWED, NULL);
+    expect_route(s, 3, "c", "llama", LLMOIN_ROUTE_NOT_ALLOWED, NULL);
+    /* a key's scope never widens the tenant's list */
+    expect_route(s, 3, "d", "llama", LLMOIN_ROUTE_NOT_ALLOWED, NULL);
+    expect_route(s, 3, NULL, "mistral", LLMOIN_ROUTE_UNKNOWN_MODEL, NULL);
+    /* restricted to llama, on the tenant's pool */
+    expect_route(s, 4, NULL, "llama", LLMOIN_ROUTE_OK, "listed_pool");
+    expect_route(s, 4, NULL, "qwen", LLMOIN_ROUTE_NOT_ALLOWED, NULL);
+    expect_route(s, 4, "e", "llama", LLMOIN_ROUTE_OK, "listed_pool");
+    expect_route(s, 4, "e", "qwen", LLMOIN_ROUTE_NOT_ALLOWED, NULL);
+}
+
+static void test_route_empty_key_scope(void **state)
+{
+    const llmoin_snapshot_t *s = *state;
+    const llmoin_snapshot_key_t *a = key_by_id(s, "a");
+
+    /* models: [] is a scope that allows nothing, even in an open tenant */
+    assert_non_null(a->models);
+    assert_int_equal(a->model_count, 0);
+    expect_route(s, 1, "a", "llama", LLMOIN_ROUTE_NOT_ALLOWED, NULL);
+    expect_route(s, 1, "a", "qwen", LLMOIN_ROUTE_NOT_ALLOWED, NULL);
+    expect_route(s, 1, "a", "mistral", LLMOIN_ROUTE_UNKNOWN_MODEL, NULL);
+    /* models: null is the tenant's models */
+    assert_null(key_by_id(s, "c")->models);
+}
+
 /* ---- other valid snapshots ---------------------------------------------- */
 
 static void test_empty_snapshot(void **state)
@@ -421,6 +671,12 @@ static void test_unknown_fields_and_whitespace_accepted(void **state)
     const char *pool = NULL;
 
     assert_int_equal(s->key_count, 1);
+    /* no "hosts", no "issuers": a shared host, no sign-in with tokens */
+    assert_null(s->tenants[0].hosts);
+    assert_int_equal(s->tenants[0].host_count, 0);
+    assert_null(llmoin_snapshot_host_tenant(s, S("x")));
+    assert_int_equal(s->issuer_count, 0);
+    assert_null(llmoin_snapshot_find_issuer(s, "x"));
     /* no "models" on a key: the tenant's models */
     assert_null(s->keys[0].models);
     assert_int_equal(llmoin_snapshot_route(s, &s->tenants[0], &s->keys[0], S("m"), &pool),
@@ -503,8 +759,10 @@ static void test_refuse_duplicate_keys(void **state)
 }
 
 /* One change to the fixture and the error it must produce.
- * where: "root", or "tenants"/"models"/"keys" with an index; name NULL
- * replaces the whole entry; value NULL deletes the field. */
+ * where: "root", or "tenants"/"models"/"keys" with an index, or "issuers"
+ * with an index counted through all tenants' issuers in order (0 hamburg,
+ * 1 and 2 bremen), as in snapshot->issuers; name NULL replaces the whole
+ * entry; value NULL deletes the field. */
 typedef struct {
     const char *where;
     size_t index;
@@ -512,6 +770,23 @@ typedef struct {
     const char *value;
     const char *want;
 } change_t;
+
+/* The "issuers" array of the tenant holding issuer *index (counted through
+ * all tenants); *index becomes the position in that array. */
+static json_t *issuers_holding(json_t *root, size_t *index)
+{
+    json_t *tenant;
+    size_t i;
+
+    json_array_foreach(json_object_get(root, "tenants"), i, tenant) {
+        json_t *issuers = json_object_get(tenant, "issuers");
+
+        if (*index < json_array_size(issuers))
+            return issuers;
+        *index -= json_array_size(issuers);
+    }
+    return NULL;
+}
 
 /* In a static buffer (valid until the next call), so that a failing
  * assertion leaks nothing LeakSanitizer would report. */
@@ -529,13 +804,16 @@ static const char *changed_fixture(const change_t *c)
             fail_msg("bad test value %s: %s", c->value, e.text);
     }
     if (strcmp(c->where, "root") != 0) {
-        json_t *array = json_object_get(root, c->where);
+        size_t index = c->index;
+        json_t *array = strcmp(c->where, "issuers") == 0
+                            ? issuers_holding(root, &index)
+                            : json_object_get(root, c->where);
         assert_true(json_is_array(array));
         if (c->name == NULL) {
-            assert_int_equal(json_array_set_new(array, c->index, value), 0);
+            assert_int_equal(json_array_set_new(array, index, value), 0);
             value = NULL;
         } else {
-            target = json_array_get(array, c->index);
+            target = json_array_get(array, index);
         }
     }
     if (c->name != NULL) {
@@ -701,6 +979,157 @@ static void test_refuse_key_fields(void **state)
     RUN_CHANGES(changes);
 }
 
+/* hosts and issuers are optional: null or empty is "none" */
+static void test_hosts_and_issuers_optional(void **state)
+{
+    (void)state;
+    static const change_t changes[] = {
+        {"tenants", 0, "hosts", "null", NULL},
+        {"tenants", 0, "hosts", "[]", NULL},
+        {"tenants", 0, "hosts", NULL, NULL},
+        {"tenants", 0, "issuers", "[]", NULL},
+        {"tenants", 0, "issuers", NULL, NULL},
+    };
+
+    for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
+        const char *text = changed_fixture(&changes[i]);
+        llmoin_snapshot_t *s = parse_ok(text, strlen(text));
+
+        if (strcmp(changes[i].name, "hosts") == 0) {
+            assert_int_equal(s->tenants[0].host_count, 0);
+            assert_null(llmoin_snapshot_host_tenant(s, S("llmoin.hamburg.de")));
+            assert_ptr_equal(llmoin_snapshot_host_tenant(s, S("llmoin.bremen.de")),
+                             &s->tenants[1]);
+        } else {
+            assert_int_equal(s->issuer_count, 2);
+            assert_null(llmoin_snapshot_find_issuer(s, ISS_HAMBURG));
+            assert_ptr_equal(llmoin_snapshot_find_issuer(s, ISS_BREMEN)->tenant,
+                             &s->tenants[1]);
+        }
+        llmoin_snapshot_free(s);
+    }
+}
+
+static void test_refuse_issuer_fields(void **state)
+{
+    (void)state;
+    static const change_t changes[] = {
+        /* the list */
+        {"tenants", 0, "issuers", "{}", "tenant hamburg: 'issuers' must be an array"},
+        {"tenants", 1, "issuers", "null", "tenant bremen: 'issuers' must be an array"},
+        {"tenants", 0, "issuers", "\"" ISS_HAMBURG "\"",
+         "tenant hamburg: 'issuers' must be an array"},
+        /* an entry */
+        {"issuers", 0, NULL, "42", "tenant hamburg: bad issuer entry"},
+        {"issuers", 1, NULL, "[{}]", "tenant bremen: bad issuer entry"},
+        {"issuers", 0, "issuer", NULL, "hamburg: 'issuer' must be a non-empty string"},
+        {"issuers", 2, "issuer", "\"\"", "bremen: 'issuer' must be a non-empty string"},
+        {"issuers", 1, "issuer", "[\"" ISS_BREMEN "\"]",
+         "bremen: 'issuer' must be a non-empty string"},
+        {"issuers", 0, "audience", NULL,
+         ISS_HAMBURG ": 'audience' must be a non-empty string"},
+        {"issuers", 1, "audience", "[\"gateway\"]",
+         ISS_BREMEN ": 'audience' must be a non-empty string"},
+        {"issuers", 0, "user_claim", "\"\"",
+         ISS_HAMBURG ": 'user_claim' must be a non-empty string"},
+        {"issuers", 2, "user_claim", NULL,
+         ISS_BREMEN_ADFS ": 'user_claim' must be a non-empty string"},
+        /* leeway: whole seconds, 0..600 (0 and 600 are in the fixture) */
+        {"issuers", 0, "leeway", NULL,
+         "issuer " ISS_HAMBURG ": 'leeway' must be 0..600 seconds"},
+        {"issuers", 0, "leeway", "-1", "issuer " ISS_HAMBURG ": 'leeway' must be 0..600 seconds"},
+        {"issuers", 0, "leeway", "601", "issuer " ISS_HAMBURG ": 'leeway' must be 0..600 seconds"},
+        {"issuers", 1, "leeway", "\"60\"", "issuer " ISS_BREMEN ": 'leeway' must be 0..600 seconds"},
+        {"issuers", 2, "leeway", "60.0",
+         "issuer " ISS_BREMEN_ADFS ": 'leeway' must be 0..600 seconds"},
+        {"issuers", 0, "leeway", "null", "'leeway' must be 0..600 seconds"},
+        {"issuers", 0, "leeway", "4294967356", "'leeway' must be 0..600 seconds"},
+        {"issuers", 0, "leeway", "-9223372036854775807", "'leeway' must be 0..600 seconds"},
+    };
+    RUN_CHANGES(changes);
+}
+
+/* A JWKS the gateway must not use refuses the snapshot, naming the issuer
+ * and the JWKS's reason (keys that are merely unusable are left out). */
+static void test_refuse_issuer_jwks(void **state)
+{
+    (void)state;
+    static const change_t changes[] = {
+        {"issuers", 0, "jwks", NULL, "issuer " ISS_HAMBURG ": no JWKS"},
+        {"issuers", 0, "jwks", "[" JWK_EC_7517 "]",
+         "issuer " ISS_HAMBURG ": a JWKS must be an object with a 'keys' array"},
+        {"issuers", 1, "jwks", "{\"keys\":" JWK_EC_7515 "}",
+         "issuer " ISS_BREMEN ": a JWKS must be an object with a 'keys' array"},
+        {"issuers", 2, "jwks", "null",
+         "issuer " ISS_BREMEN_ADFS ": a JWKS must be an object with a 'keys' array"},
+        {"issuers", 2, "jwks", "{}", "a JWKS must be an object with a 'keys' array"},
+        /* private key material: the whole set is distrusted */
+        {"issuers", 2, "jwks", "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"x\",\"d\":\"AQAB\"}]}",
+         "issuer " ISS_BREMEN_ADFS ": keys[0]: the JWK contains private key members"},
+        /* two usable keys under one kid: a lookup would be ambiguous */
+        {"issuers", 0, "jwks", "{\"keys\":[" JWK_EC_7517 "," JWK_RSA_7517 "," JWK_EC_7517 "]}",
+         "issuer " ISS_HAMBURG ": keys[2]: kid \"1\" is used by two keys"},
+    };
+    RUN_CHANGES(changes);
+}
+
+static void test_refuse_hosts(void **state)
+{
+    (void)state;
+    static const change_t changes[] = {
+        {"tenants", 0, "hosts", "\"llmoin.hamburg.de\"",
+         "hamburg: 'hosts' must be an array or null"},
+        {"tenants", 1, "hosts", "{}", "bremen: 'hosts' must be an array or null"},
+        {"tenants", 0, "hosts", "[\"llmoin.hamburg.de\",42]", "hamburg: 'hosts' must hold strings"},
+        {"tenants", 1, "hosts", "[null]", "bremen: 'hosts' must hold strings"},
+    };
+    RUN_CHANGES(changes);
+}
+
+/* Refusals late in parsing, after issuers (with their OpenSSL keys), hosts
+ * and other strings were already built: the sanitizer build checks that
+ * the half-built snapshot is freed completely. */
+static void test_refusal_after_keys_were_parsed_leaks_nothing(void **state)
+{
+    (void)state;
+    static const change_t changes[] = {
+        /* the last issuer, after two parsed ones */
+        {"issuers", 2, "leeway", "-1", "issuer " ISS_BREMEN_ADFS ": 'leeway'"},
+        {"issuers", 2, "jwks", "{\"keys\":[{\"kty\":\"EC\",\"d\":\"AQAB\"}]}",
+         "issuer " ISS_BREMEN_ADFS ": keys[0]"},
+        /* a JWKS refused after some of its keys were parsed */
+        {"issuers", 0, "jwks", "{\"keys\":[" JWK_RSA_7517 "," JWK_EC_7517 ","
+                               "{\"kty\":\"EC\",\"d\":\"AQAB\"}]}",
+         "issuer " ISS_HAMBURG ": keys[2]"},
+        /* a host list cut short */
+        {"tenants", 1, "hosts", "[\"a.example\",\"b.example\",false]", "'hosts' must hold strings"},
+        /* models and keys come after all issuers */
+        {"models", 2, "pool", NULL, "snapshot: 'pool' must be a non-empty string"},
+        {"keys", 4, "user", NULL, "key_0000000000000005: 'user' must be a non-empty string"},
+        {"keys", 4, "hash", "\"" HASH1 "\"", "have the same hash"},
+    };
+    RUN_CHANGES(changes);
+}
+
+/*
+ * KNOWN BUG (fails until common/snapshot.c checks the type): every field of
+ * the snapshot is type-checked ("validates all of it"), except
+ * models_restricted, which is read with json_is_true(): "true", 1 or
+ * "yes" quietly become false, and a tenant meant to be restricted gets
+ * every model. An access-control switch must fail closed: anything but a
+ * JSON boolean (or absence, false) should refuse the snapshot.
+ */
+static void test_refuse_models_restricted_not_boolean(void **state)
+{
+    (void)state;
+    static const change_t changes[] = {
+        {"tenants", 1, "models_restricted", "\"true\"", "bremen: 'models_restricted'"},
+        {"tenants", 1, "models_restricted", "1", "bremen: 'models_restricted'"},
+        {"tenants", 0, "models_restricted", "\"false\"", "hamburg: 'models_restricted'"},
+    };
+    RUN_CHANGES(changes);
+}
+
 static void test_error_buffer_truncation(void **state)
 {
     (void)state;
@@ -733,6 +1162,15 @@ int main(void)
                                         setup_fixture, teardown_fixture),
         cmocka_unit_test_setup_teardown(test_route_uses_alias_length, setup_fixture,
                                         teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_issuers, setup_fixture, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_find_issuer, setup_fixture, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_host_tenant, setup_fixture, teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_route_unrestricted_tenant, setup_routing,
+                                        teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_route_restricted_tenant, setup_routing,
+                                        teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_route_empty_key_scope, setup_routing,
+                                        teardown_fixture),
         cmocka_unit_test(test_empty_snapshot),
         cmocka_unit_test(test_unknown_fields_and_whitespace_accepted),
         cmocka_unit_test(test_length_is_honoured),
@@ -743,6 +1181,12 @@ int main(void)
         cmocka_unit_test(test_refuse_tenant_fields),
         cmocka_unit_test(test_refuse_model_fields),
         cmocka_unit_test(test_refuse_key_fields),
+        cmocka_unit_test(test_hosts_and_issuers_optional),
+        cmocka_unit_test(test_refuse_issuer_fields),
+        cmocka_unit_test(test_refuse_issuer_jwks),
+        cmocka_unit_test(test_refuse_hosts),
+        cmocka_unit_test(test_refusal_after_keys_were_parsed_leaks_nothing),
+        cmocka_unit_test(test_refuse_models_restricted_not_boolean),
         cmocka_unit_test(test_error_buffer_truncation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
