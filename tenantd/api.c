@@ -211,6 +211,10 @@ api_database_error(api_response_t *response, const db_error_t *error)
 {
     log_error("event=database_error sqlstate=%s message=\"%s\"",
               error->sqlstate[0] ? error->sqlstate : "-", error->message);
+    if (strcmp(error->sqlstate, "23505") == 0) {
+        api_error(response, 409, "invalid_request_error", "conflict", "%s", error->message);
+        return;
+    }
     if (error->sqlstate[0] == '\0' || strncmp(error->sqlstate, "08", 2) == 0) {
         api_error(response, 503, "server_error", "database_unavailable",
                   "the database is unavailable; try again shortly");

@@ -3,6 +3,7 @@
 #include "strbuf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void
@@ -97,6 +98,21 @@ db_exec(PGconn *conn, const char *sql, int param_count,
     }
     PQclear(result);
     return 0;
+}
+
+int
+db_changed(PGconn *conn, const char *sql, int param_count, const char *const *params,
+           db_error_t *error)
+{
+    PGresult *result = db_query(conn, sql, param_count, params, error);
+    int       changed;
+
+    if (result == NULL) {
+        return -1;
+    }
+    changed = atoi(PQcmdTuples(result));
+    PQclear(result);
+    return changed;
 }
 
 json_t *

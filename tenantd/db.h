@@ -36,6 +36,10 @@ int db_ensure_connected(PGconn **conn, const char *conninfo, db_error_t *error);
 int db_exec(PGconn *conn, const char *sql, int param_count,
             const char *const *params, db_error_t *error);
 
+/* Runs a statement; returns how many rows it changed, or -1. */
+int db_changed(PGconn *conn, const char *sql, int param_count,
+               const char *const *params, db_error_t *error);
+
 /* Runs a query; returns its result (TUPLES_OK or COMMAND_OK) or NULL. */
 PGresult *db_query(PGconn *conn, const char *sql, int param_count,
                    const char *const *params, db_error_t *error);

@@ -324,6 +324,20 @@ from_form(api_request_t *request, const char *name, char *out, size_t size)
     return form_value(request->body, request->body_length, name, out, size) ? out : NULL;
 }
 
+/* Reads an optional parameter; true when it is present but too long (a
+ * dropped state would only fail later at the client, unexplained). */
+static bool
+is_too_long(api_request_t *request, parameter_source_t source, const char *name,
+            char *out, size_t size)
+{
+    if (source(request, name, out, size) != NULL) {
+        return false;
+    }
+    out[0] = '\0';
+    return source == from_query ? api_query(request, name) != NULL
+                                : form_has(request->body, request->body_length, name);
+}
+
 /* The OAuth parameters of an authorization request; NULL when fine, else
  * what is wrong (in German, shown on the error page). */
 static const char *
@@ -352,8 +366,11 @@ read_authorize(api_request_t *request, parameter_source_t source, authorize_requ
     {
         return "PKCE ist nötig: code_challenge mit code_challenge_method=S256.";
     }
-    source(request, "state", out->state, sizeof(out->state));
-    source(request, "nonce", out->nonce, sizeof(out->nonce));
+    if (is_too_long(request, source, "state", out->state, sizeof(out->state))
+        || is_too_long(request, source, "nonce", out->nonce, sizeof(out->nonce)))
+    {
+        return "state und nonce dürfen höchstens 511 Zeichen lang sein.";
+    }
     return NULL;
 }
 
@@ -508,6 +525,7 @@ dev_idp_authorize_submit(api_request_t *request, api_response_t *response)
     code.expires_at = (long long) time(NULL) + CODE_LIFETIME;
     if (new_code(code.code) != 0 || store_code(&code) != 0) {
         html_error(response, "Zu viele Anmeldungen gleichzeitig; bitte gleich noch einmal.");
+        response->status = 503;
         return;
     }
     log_info("event=dev_idp_sign_in tenant=%s", code.slug);

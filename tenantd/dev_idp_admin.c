@@ -30,13 +30,16 @@ static const char insert_key_sql[] =
     "INSERT INTO dev_idp_keys (tenant_id, kid, private_pem, public_jwk)"
     " VALUES ($1::bigint, $2, $3, $4::jsonb)";
 
-/* The issuer row carries the public key inline: no fetching needed. */
+/* The issuer row carries the public key inline: no fetching needed. The
+ * issuer URL may already be bound to another tenant (anyone may add any
+ * issuer): then nothing is written, and enabling is refused. */
 static const char trust_sql[] =
     "INSERT INTO tenant_issuers (tenant_id, issuer, audience, jwks, user_claim, groups_claim)"
     " SELECT $1::bigint, $2, $3, jsonb_build_object('keys', jsonb_build_array(public_jwk)),"
     "        'preferred_username', 'groups'"
     "   FROM dev_idp_keys WHERE tenant_id = $1::bigint"
-    " ON CONFLICT (issuer) DO UPDATE SET jwks = EXCLUDED.jwks";
+    " ON CONFLICT (issuer) DO UPDATE SET jwks = EXCLUDED.jwks"
+    "   WHERE tenant_issuers.tenant_id = EXCLUDED.tenant_id";
 
 static const char untrust_sql[] =
     "DELETE FROM tenant_issuers WHERE tenant_id = $1::bigint AND issuer = $2";
@@ -74,7 +77,7 @@ ensure_key(PGconn *conn, const char *tenant_id, db_error_t *error)
     }
     if (dev_idp_key_create(&pem, &jwk, kid) != 0) {
         snprintf(error->message, sizeof(error->message), "cannot create a key pair");
-        error->sqlstate[0] = '\0';
+        snprintf(error->sqlstate, sizeof(error->sqlstate), "XX000");
         return -1;
     }
     jwk_text = json_dumps(jwk, JSON_COMPACT);
@@ -107,6 +110,7 @@ dev_idp_enable(api_request_t *request, api_response_t *response)
     const char *params[3];
     json_t     *after;
     db_error_t  error;
+    int         trusted;
 
     if (!provider_is_on(response) || tenants_find(request, response, tenant_id) != 1) {
         return;
@@ -120,8 +124,21 @@ dev_idp_enable(api_request_t *request, api_response_t *response)
     if (db_begin(request->db, &error) != 0
         || ensure_key(request->db, tenant_id, &error) != 0
         || db_exec(request->db, mark_sql, 2, (const char *[]) { tenant_id, "true" }, &error) != 0
-        || db_exec(request->db, trust_sql, 3, params, &error) != 0
-        || audit_record(request->db, &request->caller, tenant_id, "tenant.dev_idp.enable",
+        || (trusted = db_changed(request->db, trust_sql, 3, params, &error)) < 0)
+    {
+        db_rollback(request->db);
+        json_decref(after);
+        api_database_error(response, &error);
+        return;
+    }
+    if (trusted == 0) {
+        db_rollback(request->db);
+        json_decref(after);
+        api_error(response, 409, "invalid_request_error", "issuer_taken",
+                  "issuer '%s' is already bound to another tenant", issuer);
+        return;
+    }
+    if (audit_record(request->db, &request->caller, tenant_id, "tenant.dev_idp.enable",
                         object, NULL, after, &error) != 0
         || db_commit(request->db, &error) != 0)
     {
@@ -235,11 +252,11 @@ mint(api_request_t *request, api_response_t *response, const json_t *body, long 
 void
 dev_idp_mint_token(api_request_t *request, api_response_t *response)
 {
-    char    message[512];
+    char    message[512], tenant_id[24];
     json_t *body;
     long    ttl;
 
-    if (!provider_is_on(response)) {
+    if (!provider_is_on(response) || tenants_find(request, response, tenant_id) != 1) {
         return;
     }
     body = validate_body(request->body, request->body_length, token_fields, message,

@@ -45,8 +45,9 @@ decode_into(const char *value, size_t length, char *out, size_t out_size)
     return true;
 }
 
-bool
-form_value(const char *body, size_t length, const char *name, char *out, size_t out_size)
+/* The raw value of name=value in the body, or NULL. */
+static const char *
+find_pair(const char *body, size_t length, const char *name, size_t *value_length)
 {
     const char *pair = body, *end = body + length, *next, *equals;
     size_t      name_length = strlen(name);
@@ -60,11 +61,29 @@ form_value(const char *body, size_t length, const char *name, char *out, size_t 
         if (equals != NULL && (size_t) (equals - pair) == name_length
             && memcmp(pair, name, name_length) == 0)
         {
-            return decode_into(equals + 1, (size_t) (next - equals - 1), out, out_size);
+            *value_length = (size_t) (next - equals - 1);
+            return equals + 1;
         }
         pair = next + 1;
     }
-    return false;
+    return NULL;
+}
+
+bool
+form_value(const char *body, size_t length, const char *name, char *out, size_t out_size)
+{
+    size_t      value_length;
+    const char *value = find_pair(body, length, name, &value_length);
+
+    return value != NULL && decode_into(value, value_length, out, out_size);
+}
+
+bool
+form_has(const char *body, size_t length, const char *name)
+{
+    size_t value_length;
+
+    return find_pair(body, length, name, &value_length) != NULL;
 }
 
 void

@@ -15,6 +15,9 @@
 bool form_value(const char *body, size_t length, const char *name, char *out,
                 size_t out_size);
 
+/* Whether the body names `name` at all (whatever its value). */
+bool form_has(const char *body, size_t length, const char *name);
+
 /* Appends text with & < > " ' escaped. */
 void html_append_escaped(llmoin_strbuf_t *html, const char *text);
 

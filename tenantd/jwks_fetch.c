@@ -190,7 +190,7 @@ static int
 fetch_keys(const char *url, llmoin_strbuf_t *body, char *error, size_t error_size)
 {
     llmoin_jwks_t keys;
-    size_t        skipped;
+    size_t        skipped, usable;
     char          reason[256];
 
     llmoin_strbuf_reset(body);
@@ -203,8 +203,9 @@ fetch_keys(const char *url, llmoin_strbuf_t *body, char *error, size_t error_siz
         snprintf(error, error_size, "%.200s is not a usable JWKS: %.200s", url, reason);
         return -1;
     }
+    usable = keys.count;
     llmoin_jwks_free(&keys);
-    if (keys.count == 0) {
+    if (usable == 0) {
         snprintf(error, error_size, "%.300s holds no usable signing key", url);
         return -1;
     }

@@ -201,6 +201,21 @@ tenants_resume(api_request_t *request, api_response_t *response)
 }
 
 static bool
+has_duplicates(const json_t *strings)
+{
+    size_t i, j;
+
+    for (i = 0; i < json_array_size(strings); i++) {
+        for (j = i + 1; j < json_array_size(strings); j++) {
+            if (json_equal(json_array_get(strings, i), json_array_get(strings, j))) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool
 hosts_are_free(api_request_t *request, api_response_t *response, const char *hosts)
 {
     const char *params[2] = { hosts, request->params[0] };
@@ -246,6 +261,12 @@ tenants_update(api_request_t *request, api_response_t *response)
                          message, sizeof(message));
     if (body == NULL) {
         api_error(response, 400, "invalid_request_error", "invalid_body", "%s", message);
+        return;
+    }
+    if (has_duplicates(json_object_get(body, "hosts"))) {
+        api_error(response, 400, "invalid_request_error", "invalid_body",
+                  "field 'hosts' lists a host name twice");
+        json_decref(body);
         return;
     }
     if (json_object_size(body) == 0) {

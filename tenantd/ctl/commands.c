@@ -479,7 +479,7 @@ const struct ctl_command ctl_commands[] = {
         .summary = "Mint a sign-in token for a user of a development tenant",
         .description = "Needs 'llmoinctl tenant dev-idp TENANT --enable' first. Prints only the\n"
                        "token, so that TOKEN=$(llmoinctl dev-token hamburg --user alice) works;\n"
-                       "--output json shows its issuer and expiry (unix seconds) as well.",
+                       "--output json shows its issuer and expiry (RFC 3339) as well.",
         .method = "POST",
         .path = "/admin/v1/tenants/{TENANT}/dev-token",
         .view = VIEW_TOKEN,

@@ -62,6 +62,7 @@ QUIET_WAIT=30
 QUIET_PCT=10
 KEEP=0
 WARMUP=2
+CREDENTIAL=key
 
 die() { echo "bench_gateway: $*" >&2; exit 1; }
 say() { echo "bench_gateway: $*"; }
@@ -80,12 +81,14 @@ while [ $# -gt 0 ]; do
         --pause-ingest) PAUSE_INGEST=1; shift ;;
         --quiet-wait) QUIET_WAIT=${2:?--quiet-wait needs seconds}; shift 2 ;;
         --keep) KEEP=1; shift ;;
+        --credential) CREDENTIAL=${2:?--credential needs key or jwt}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
 done
 
 [[ "$QUIET_WAIT" =~ ^[0-9]+$ ]] || die "--quiet-wait needs whole seconds, got '$QUIET_WAIT'"
+[[ "$CREDENTIAL" =~ ^(key|jwt)$ ]] || die "--credential must be key or jwt, got '$CREDENTIAL'"
 for n in "$DURATION" "$CONNECTIONS" "$THREADS" "$ROUNDS" "$WORKERS"; do
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "expected a positive whole number, got '$n'"
 done
@@ -172,8 +175,15 @@ http_status() {
 
 ctl tenant create bench --name Bench >"$OUT/onboarding.log"
 ctl model add llmoin-sim --pool default >>"$OUT/onboarding.log"
-KEY=$(ctl key create bench --user u --output json | json_get 'd["key"]')
-[ -n "$KEY" ] || die "no API key"
+if [ "$CREDENTIAL" = jwt ]; then
+    # a token of the development identity provider (ES256): after its first
+    # use every request is a token-cache hit, the steady state of a busy user
+    ctl tenant dev-idp bench --enable >>"$OUT/onboarding.log"
+    KEY=$(ctl dev-token bench --user u --ttl 1h)
+else
+    KEY=$(ctl key create bench --user u --output json | json_get 'd["key"]')
+fi
+[ -n "$KEY" ] || die "no credential"
 
 for ((i = 0; ; i++)); do
     [ "$(http_status -H "Authorization: Bearer $KEY" "$LLMOIN_URL/v1/models")" = 200 ] && break
