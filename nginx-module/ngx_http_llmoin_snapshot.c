@@ -1,7 +1,9 @@
 /*
  * The tenant snapshot in each worker: loaded at worker start and re-read by
- * a timer whenever the file changes (tenantd replaces it atomically, so a
- * new inode means a new snapshot). A snapshot that does not parse is
+ * a timer whenever the file changes. tenantd replaces it atomically by
+ * rename(), but a file system may hand the freed inode straight back, and
+ * two snapshots can have the same size and second: a change is seen by
+ * inode, size and the nanoseconds of mtime and ctime together. A snapshot that does not parse is
  * refused and the last good one stays in force: authentication depends on
  * nothing but the last good snapshot.
  */
@@ -15,7 +17,8 @@ typedef struct {
     ngx_str_t           path;
     ngx_msec_t          interval;
     ino_t               inode;
-    time_t              mtime;
+    struct timespec     mtime;
+    struct timespec     ctime;
     off_t               size;
     ngx_uint_t          failed_logged;
 } ngx_http_llmoin_snapshot_state_t;
@@ -80,6 +83,19 @@ ngx_http_llmoin_snapshot_read(ngx_log_t *log, ngx_file_info_t *fi,
 }
 
 
+static ngx_int_t
+ngx_http_llmoin_snapshot_same(ngx_http_llmoin_snapshot_state_t *state,
+    ngx_file_info_t *fi)
+{
+    return ngx_file_uniq(fi) == state->inode
+           && ngx_file_size(fi) == state->size
+           && fi->st_mtim.tv_sec == state->mtime.tv_sec
+           && fi->st_mtim.tv_nsec == state->mtime.tv_nsec
+           && fi->st_ctim.tv_sec == state->ctime.tv_sec
+           && fi->st_ctim.tv_nsec == state->ctime.tv_nsec;
+}
+
+
 static void
 ngx_http_llmoin_snapshot_refresh(ngx_log_t *log)
 {
@@ -103,11 +119,7 @@ ngx_http_llmoin_snapshot_refresh(ngx_log_t *log)
         return;
     }
 
-    if (state->snapshot != NULL
-        && ngx_file_uniq(&fi) == state->inode
-        && ngx_file_mtime(&fi) == state->mtime
-        && ngx_file_size(&fi) == state->size)
-    {
+    if (state->snapshot != NULL && ngx_http_llmoin_snapshot_same(state, &fi)) {
         return;
     }
 
@@ -125,7 +137,8 @@ ngx_http_llmoin_snapshot_refresh(ngx_log_t *log)
     /* remember this file either way: a bad one is reported once */
 
     state->inode = ngx_file_uniq(&fi);
-    state->mtime = ngx_file_mtime(&fi);
+    state->mtime = fi.st_mtim;
+    state->ctime = fi.st_ctim;
     state->size = ngx_file_size(&fi);
 
     if (snapshot == NULL) {
