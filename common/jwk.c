@@ -3,6 +3,8 @@
  */
 #include "jwk.h"
 
+#include "errors.h"
+
 #include "base64url.h"
 
 #include <openssl/bn.h>
@@ -20,27 +22,6 @@
 #define RSA_E_MIN 65537 /* what every IdP uses; small e is legacy */
 #define P256_COORD 32
 
-static int fail(char *error, size_t error_size, int code, const char *format,
-                ...) __attribute__((format(printf, 4, 5)));
-
-static int fail(char *error, size_t error_size, int code, const char *format,
-                ...)
-{
-    va_list args;
-
-    if (error != NULL && error_size > 0) {
-        va_start(args, format);
-        vsnprintf(error, error_size, format, args);
-        va_end(args);
-    }
-    return code;
-}
-
-static void clear_error(char *error, size_t error_size)
-{
-    if (error != NULL && error_size > 0)
-        error[0] = '\0';
-}
 
 const char *llmoin_jwt_alg_name(llmoin_jwt_alg_t alg)
 {
@@ -133,16 +114,16 @@ static int parse_kid(const json_t *jwk, llmoin_jwk_t *out, char *error,
     if (v == NULL)
         return 0;
     if (!json_is_string(v))
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "'kid' must be a string");
     kid = json_string_value(v);
     len = json_string_length(v);
     if (len == 0 || len > LLMOIN_JWK_KID_MAX)
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "'kid' must be 1..%d bytes", LLMOIN_JWK_KID_MAX);
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)kid[i] < 0x20 || kid[i] == 0x7f)
-            return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+            return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                         "'kid' contains a control character");
     memcpy(out->kid, kid, len);
     out->kid[len] = '\0';
@@ -160,25 +141,25 @@ static int check_purpose(const json_t *jwk, char *error, size_t error_size)
     bool verify = false;
 
     if (use != NULL && !json_is_string(use))
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "'use' must be a string");
     if (use != NULL && strcmp(json_string_value(use), "sig") != 0)
-        return fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
                     "'use' is not \"sig\"");
     if (ops == NULL)
         return 0;
     if (!json_is_array(ops))
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "'key_ops' must be an array of strings");
     json_array_foreach(ops, i, op) {
         if (!json_is_string(op))
-            return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+            return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                         "'key_ops' must be an array of strings");
         if (strcmp(json_string_value(op), "verify") == 0)
             verify = true;
     }
     return verify ? 0
-                  : fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
+                  : llmoin_fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
                          "'key_ops' does not contain \"verify\"");
 }
 
@@ -193,12 +174,12 @@ static int decode_member(const json_t *jwk, const char *name,
     const char *s = string_member(jwk, name, &len);
 
     if (s == NULL)
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "'%s' must be a base64url string", name);
     if (llmoin_base64url_decoded_max(len) > cap)
-        return fail(error, error_size, too_long, "'%s' is too long", name);
+        return llmoin_fail(error, error_size, too_long, "'%s' is too long", name);
     if (llmoin_base64url_decode(s, len, out, cap, out_len) != 0)
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "'%s' is not strict unpadded base64url", name);
     return 0;
 }
@@ -213,12 +194,12 @@ static int pin_rsa_alg(const json_t *jwk, llmoin_jwt_alg_t *alg, char *error,
     if (v == NULL)
         return 0;
     if (!json_is_string(v))
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "'alg' must be a string");
     *alg = llmoin_jwt_alg_from_name(json_string_value(v), json_string_length(v));
     if (*alg == LLMOIN_JWT_ALG_RS256 || *alg == LLMOIN_JWT_ALG_PS256)
         return 0;
-    return fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
+    return llmoin_fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
                 "'alg' \"%.16s\" is not RS256 or PS256 (kty RSA)",
                 json_string_value(v));
 }
@@ -232,20 +213,20 @@ static int pin_ec_alg(const json_t *jwk, llmoin_jwt_alg_t *alg, char *error,
 
     *alg = LLMOIN_JWT_ALG_ES256;
     if (crv == NULL)
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "'crv' must be a string");
     if (!string_is(crv, len, "P-256"))
-        return fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
                     "curve \"%.16s\" is not P-256", crv);
     if (v == NULL)
         return 0;
     if (!json_is_string(v))
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "'alg' must be a string");
     if (llmoin_jwt_alg_from_name(json_string_value(v), json_string_length(v)) ==
         LLMOIN_JWT_ALG_ES256)
         return 0;
-    return fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
+    return llmoin_fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
                 "'alg' \"%.16s\" is not ES256 (kty EC, crv P-256)",
                 json_string_value(v));
 }
@@ -259,11 +240,11 @@ static int make_pkey(const char *type, const OSSL_PARAM *params, bool validate,
     int rc = 0;
 
     if (ctx == NULL)
-        return fail(error, error_size, LLMOIN_JWK_ENOMEM, "out of memory");
+        return llmoin_fail(error, error_size, LLMOIN_JWK_ENOMEM, "out of memory");
     if (EVP_PKEY_fromdata_init(ctx) != 1 ||
         EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY,
                           (OSSL_PARAM *)params) != 1) {
-        rc = fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        rc = llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                   "OpenSSL does not accept the %s key", type);
         goto done;
     }
@@ -271,11 +252,11 @@ static int make_pkey(const char *type, const OSSL_PARAM *params, bool validate,
         goto done;
     check = EVP_PKEY_CTX_new_from_pkey(NULL, *out, NULL);
     if (check == NULL) {
-        rc = fail(error, error_size, LLMOIN_JWK_ENOMEM, "out of memory");
+        rc = llmoin_fail(error, error_size, LLMOIN_JWK_ENOMEM, "out of memory");
         goto done;
     }
     if (EVP_PKEY_public_check(check) != 1)
-        rc = fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        rc = llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                   "the %s public key fails validation", type);
 done:
     if (rc != 0) {
@@ -301,7 +282,7 @@ static int rsa_pkey(const unsigned char *n, size_t n_len,
         !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
         !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) ||
         (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
-        rc = fail(error, error_size, LLMOIN_JWK_ENOMEM, "out of memory");
+        rc = llmoin_fail(error, error_size, LLMOIN_JWK_ENOMEM, "out of memory");
     else
         rc = make_pkey("RSA", params, false, out, error, error_size);
     OSSL_PARAM_free(params);
@@ -350,11 +331,11 @@ static int parse_rsa(const json_t *jwk, llmoin_jwk_t *out, char *error,
                             LLMOIN_JWK_EUNSUPPORTED, error, error_size)) != 0)
         return rc;
     if (exponent(e, e_len) < RSA_E_MIN)
-        return fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
                     "RSA public exponent below %d", RSA_E_MIN);
     bits = bit_length(n, n_len);
     if (bits < LLMOIN_JWK_RSA_MIN_BITS || bits > LLMOIN_JWK_RSA_MAX_BITS)
-        return fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
                     "RSA modulus of %zu bits (need %d..%d)", bits,
                     LLMOIN_JWK_RSA_MIN_BITS, LLMOIN_JWK_RSA_MAX_BITS);
     /* The cheap part of SP 800-56B's public key check. Its primality test
@@ -362,7 +343,7 @@ static int parse_rsa(const json_t *jwk, llmoin_jwk_t *out, char *error,
      * every process that loads the keys, and guards nothing here, since
      * whoever controls an issuer's JWKS can publish a key of their own. */
     if (!(n[n_len - 1] & 1) || !(e[e_len - 1] & 1))
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "RSA modulus and exponent must be odd");
     return rsa_pkey(n, n_len, e, e_len, &out->key, error, error_size);
 }
@@ -388,7 +369,7 @@ static int parse_ec(const json_t *jwk, llmoin_jwk_t *out, char *error,
                             error_size)) != 0)
         return rc;
     if (x_len != P256_COORD || y_len != P256_COORD)
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "'x' and 'y' must be %d bytes each", P256_COORD);
     return make_pkey("EC", params, true, &out->key, error, error_size);
 }
@@ -401,14 +382,14 @@ static int parse_key(const json_t *jwk, llmoin_jwk_t *out, char *error,
     int rc;
 
     if (!json_is_object(jwk))
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "a JWK must be an object");
     if (has_private_members(jwk))
-        return fail(error, error_size, LLMOIN_JWK_EPRIVATE,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EPRIVATE,
                     "the JWK contains private key members");
     kty = string_member(jwk, "kty", &len);
     if (kty == NULL)
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "'kty' must be a string");
     if ((rc = parse_kid(jwk, out, error, error_size)) != 0 ||
         (rc = check_purpose(jwk, error, error_size)) != 0)
@@ -417,7 +398,7 @@ static int parse_key(const json_t *jwk, llmoin_jwk_t *out, char *error,
         return parse_rsa(jwk, out, error, error_size);
     if (string_is(kty, len, "EC"))
         return parse_ec(jwk, out, error, error_size);
-    return fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
+    return llmoin_fail(error, error_size, LLMOIN_JWK_EUNSUPPORTED,
                 "key type \"%.16s\" is not supported", kty);
 }
 
@@ -426,12 +407,12 @@ int llmoin_jwk_parse(const json_t *jwk, llmoin_jwk_t *out, char *error,
 {
     int rc;
 
-    clear_error(error, error_size);
+    llmoin_clear_error(error, error_size);
     if (out == NULL)
-        return fail(error, error_size, LLMOIN_JWK_EINVAL, "no output");
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EINVAL, "no output");
     memset(out, 0, sizeof *out);
     if (jwk == NULL)
-        return fail(error, error_size, LLMOIN_JWK_EINVAL, "no JWK");
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EINVAL, "no JWK");
     ERR_set_mark(); /* failures below must not leak into the caller's queue */
     rc = parse_key(jwk, out, error, error_size);
     ERR_pop_to_mark();
@@ -459,9 +440,9 @@ static int parse_entry(const json_t *entry, size_t i, llmoin_jwk_t *key,
     if (rc == 0)
         return 1;
     if (rc == LLMOIN_JWK_EPRIVATE || rc == LLMOIN_JWK_ENOMEM)
-        return fail(error, error_size, rc, "keys[%zu]: %s", i, reason);
+        return llmoin_fail(error, error_size, rc, "keys[%zu]: %s", i, reason);
     if ((*skipped)++ == 0)
-        fail(error, error_size, rc, "keys[%zu] skipped: %s", i, reason);
+        llmoin_fail(error, error_size, rc, "keys[%zu] skipped: %s", i, reason);
     return 0;
 }
 
@@ -474,16 +455,16 @@ static int parse_set(const json_t *jwks, llmoin_jwks_t *out, size_t *skipped,
     int rc;
 
     if (!json_is_object(jwks) || !json_is_array(keys))
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "a JWKS must be an object with a 'keys' array");
     if (json_array_size(keys) > LLMOIN_JWKS_KEYS_MAX)
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "a JWKS may hold at most %d keys", LLMOIN_JWKS_KEYS_MAX);
     if (json_array_size(keys) == 0)
         return 0;
     out->keys = calloc(json_array_size(keys), sizeof *out->keys);
     if (out->keys == NULL)
-        return fail(error, error_size, LLMOIN_JWK_ENOMEM, "out of memory");
+        return llmoin_fail(error, error_size, LLMOIN_JWK_ENOMEM, "out of memory");
     json_array_foreach(keys, i, entry) {
         llmoin_jwk_t *key = &out->keys[out->count];
 
@@ -493,7 +474,7 @@ static int parse_set(const json_t *jwks, llmoin_jwks_t *out, size_t *skipped,
         if (rc == 0)
             continue;
         if (key->kid[0] != '\0' && llmoin_jwks_find(out, key->kid) != NULL) {
-            rc = fail(error, error_size, LLMOIN_JWK_EDUPLICATE,
+            rc = llmoin_fail(error, error_size, LLMOIN_JWK_EDUPLICATE,
                       "keys[%zu]: kid \"%.32s\" is used by two keys", i,
                       key->kid);
             llmoin_jwk_free(key);
@@ -517,12 +498,12 @@ int llmoin_jwks_parse(const json_t *jwks, llmoin_jwks_t *out, size_t *skipped,
     if (skipped == NULL)
         skipped = &ignored;
     *skipped = 0;
-    clear_error(error, error_size);
+    llmoin_clear_error(error, error_size);
     if (out == NULL)
-        return fail(error, error_size, LLMOIN_JWK_EINVAL, "no output");
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EINVAL, "no output");
     memset(out, 0, sizeof *out);
     if (jwks == NULL)
-        return fail(error, error_size, LLMOIN_JWK_EINVAL, "no JWKS");
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EINVAL, "no JWKS");
     rc = parse_set(jwks, out, skipped, error, error_size);
     if (rc != 0) {
         llmoin_jwks_free(out);
@@ -543,17 +524,17 @@ int llmoin_jwks_parse_text(const char *text, size_t len, llmoin_jwks_t *out,
     if (out != NULL)
         memset(out, 0, sizeof *out);
     if (out == NULL || (text == NULL && len > 0))
-        return fail(error, error_size, LLMOIN_JWK_EINVAL, "no text or output");
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EINVAL, "no text or output");
     if (len > LLMOIN_JWKS_TEXT_MAX)
-        return fail(error, error_size, LLMOIN_JWK_ETOOLARGE,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_ETOOLARGE,
                     "the JWKS is larger than %d bytes", LLMOIN_JWKS_TEXT_MAX);
     if (!llmoin_json_nesting_within(text, len, LLMOIN_JSON_NESTING_MAX))
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "the JWKS nests deeper than %d levels",
                     LLMOIN_JSON_NESTING_MAX);
     jwks = json_loadb(text, len, JSON_REJECT_DUPLICATES, &json_error);
     if (jwks == NULL)
-        return fail(error, error_size, LLMOIN_JWK_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWK_EMALFORMED,
                     "the JWKS is not JSON (line %d, column %d): %.80s",
                     json_error.line, json_error.column, json_error.text);
     rc = llmoin_jwks_parse(jwks, out, skipped, error, error_size);

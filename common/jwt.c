@@ -3,6 +3,8 @@
  */
 #include "jwt.h"
 
+#include "errors.h"
+
 #include "base64url.h"
 
 #include <math.h>
@@ -22,27 +24,6 @@
 #define TIME_MAX_INT ((json_int_t)1 << 53) /* every integer up to it is an exact double */
 #define TIME_MAX ((double)TIME_MAX_INT)
 
-static int fail(char *error, size_t error_size, int code, const char *format,
-                ...) __attribute__((format(printf, 4, 5)));
-
-static int fail(char *error, size_t error_size, int code, const char *format,
-                ...)
-{
-    va_list args;
-
-    if (error != NULL && error_size > 0) {
-        va_start(args, format);
-        vsnprintf(error, error_size, format, args);
-        va_end(args);
-    }
-    return code;
-}
-
-static void clear_error(char *error, size_t error_size)
-{
-    if (error != NULL && error_size > 0)
-        error[0] = '\0';
-}
 
 /* ASCII-only and locale-free, unlike strcasecmp. */
 static bool ascii_case_equal(const char *s, size_t len, const char *lit)
@@ -91,17 +72,17 @@ static int split(const char *token, size_t len, const char *part[3],
         const char *stop = dot != NULL ? dot : end;
 
         if (i < 2 && dot == NULL)
-            return fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+            return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                         "a token has three parts separated by dots");
         part[i] = p;
         part_len[i] = (size_t)(stop - p);
         if (part_len[i] == 0)
-            return fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+            return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                         "a token part is empty");
         p = stop + (dot != NULL);
     }
     if (memchr(part[2], '.', part_len[2]) != NULL)
-        return fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                     "a token has exactly two dots");
     return 0;
 }
@@ -112,13 +93,13 @@ static int decode_signature(const char *s, size_t len, llmoin_jwt_t *out,
     int rc;
 
     if (llmoin_base64url_decoded_max(len) > sizeof out->signature)
-        return fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                     "the signature is longer than %d bytes",
                     LLMOIN_JWT_SIGNATURE_MAX);
     rc = llmoin_base64url_decode(s, len, out->signature, sizeof out->signature,
                                  &out->signature_len);
     if (rc != 0)
-        return fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                     "the token signature is not base64url: %s",
                     llmoin_base64url_strerror(rc));
     return 0;
@@ -134,23 +115,23 @@ static int decode_object(const char *s, size_t len, const char *what,
     int rc;
 
     if (buf == NULL)
-        return fail(error, error_size, LLMOIN_JWT_ENOMEM, "out of memory");
+        return llmoin_fail(error, error_size, LLMOIN_JWT_ENOMEM, "out of memory");
     rc = llmoin_base64url_decode(s, len, buf, cap, &n);
     if (rc != 0)
-        rc = fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+        rc = llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                   "the token %s is not base64url: %s", what,
                   llmoin_base64url_strerror(rc));
     else if (!llmoin_json_nesting_within((const char *)buf, n,
                                          LLMOIN_JSON_NESTING_MAX))
-        rc = fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+        rc = llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                   "the token %s nests deeper than %d levels", what,
                   LLMOIN_JSON_NESTING_MAX);
     else if ((*out = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES,
                                 NULL)) == NULL)
-        rc = fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+        rc = llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                   "the token %s is not JSON without duplicate members", what);
     else if (!json_is_object(*out))
-        rc = fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+        rc = llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                   "the token %s is not a JSON object", what);
     free(buf);
     return rc;
@@ -163,16 +144,16 @@ static int check_header(llmoin_jwt_t *jwt, char *error, size_t error_size)
     const json_t *typ = json_object_get(jwt->header, "typ");
 
     if (!json_is_string(alg))
-        return fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                     "header 'alg' must be a string");
     jwt->alg = llmoin_jwt_alg_from_name(json_string_value(alg),
                                         json_string_length(alg));
     if (json_object_get(jwt->header, "crit") != NULL)
-        return fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                     "header 'crit' names extensions that are not supported");
     if (kid != NULL &&
         (!json_is_string(kid) || json_string_length(kid) > LLMOIN_JWK_KID_MAX))
-        return fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                     "header 'kid' must be a string of at most %d bytes",
                     LLMOIN_JWK_KID_MAX);
     if (typ != NULL &&
@@ -181,7 +162,7 @@ static int check_header(llmoin_jwt_t *jwt, char *error, size_t error_size)
                             "JWT") &&
           !ascii_case_equal(json_string_value(typ), json_string_length(typ),
                             "at+jwt"))))
-        return fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                     "header 'typ' must be \"JWT\" or \"at+jwt\"");
     jwt->kid = json_string_value(kid); /* NULL if absent */
     return 0;
@@ -214,14 +195,14 @@ int llmoin_jwt_decode(const char *token, size_t len, llmoin_jwt_t *out,
 {
     int rc;
 
-    clear_error(error, error_size);
+    llmoin_clear_error(error, error_size);
     if (out == NULL)
-        return fail(error, error_size, LLMOIN_JWT_EMALFORMED, "no output");
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED, "no output");
     memset(out, 0, sizeof *out);
     if (token == NULL)
-        return fail(error, error_size, LLMOIN_JWT_EMALFORMED, "no token");
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED, "no token");
     if (len > LLMOIN_JWT_MAX_LEN)
-        return fail(error, error_size, LLMOIN_JWT_ETOOLONG,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_ETOOLONG,
                     "the token is longer than %d bytes", LLMOIN_JWT_MAX_LEN);
     rc = decode_parts(token, len, out, error, error_size);
     if (rc != 0)
@@ -322,25 +303,25 @@ int llmoin_jwt_verify_signature(const llmoin_jwt_t *jwt,
 {
     int rc;
 
-    clear_error(error, error_size);
+    llmoin_clear_error(error, error_size);
     if (jwt == NULL || key == NULL || key->key == NULL ||
         jwt->signing_input == NULL)
-        return fail(error, error_size, LLMOIN_JWT_ESIGNATURE,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_ESIGNATURE,
                     "no token or no key to verify with");
     if (jwt->alg == LLMOIN_JWT_ALG_UNKNOWN)
-        return fail(error, error_size, LLMOIN_JWT_EALG,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EALG,
                     "the token's 'alg' is not accepted (RS256, PS256, ES256)");
     if (jwt->alg != key->alg)
-        return fail(error, error_size, LLMOIN_JWT_EALG,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EALG,
                     "the token's 'alg' does not match its key (%s)",
                     llmoin_jwt_alg_name(key->alg));
     ERR_set_mark(); /* a failed verification must not leave errors queued */
     rc = verify_pinned(jwt, key);
     ERR_pop_to_mark();
     if (rc == LLMOIN_JWT_ENOMEM)
-        return fail(error, error_size, rc, "out of memory");
+        return llmoin_fail(error, error_size, rc, "out of memory");
     if (rc != 1)
-        return fail(error, error_size, LLMOIN_JWT_ESIGNATURE,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_ESIGNATURE,
                     "the token signature does not verify");
     return LLMOIN_JWT_OK;
 }
@@ -353,14 +334,14 @@ static int check_issuer(const json_t *payload, const char *issuer,
     const json_t *iss = json_object_get(payload, "iss");
 
     if (issuer == NULL)
-        return fail(error, error_size, LLMOIN_JWT_EISSUER,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EISSUER,
                     "no issuer is configured");
     if (!json_is_string(iss))
-        return fail(error, error_size, LLMOIN_JWT_EISSUER,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EISSUER,
                     "claim 'iss' must be a string");
     if (json_string_length(iss) != strlen(issuer) ||
         memcmp(json_string_value(iss), issuer, strlen(issuer)) != 0)
-        return fail(error, error_size, LLMOIN_JWT_EISSUER,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EISSUER,
                     "claim 'iss' is not the expected issuer");
     return 0;
 }
@@ -379,24 +360,24 @@ static int check_audience(const json_t *payload, const char *audience,
     bool found = false;
 
     if (audience == NULL)
-        return fail(error, error_size, LLMOIN_JWT_EAUDIENCE,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EAUDIENCE,
                     "no audience is configured");
     if (json_is_string(aud)) {
         found = string_equals(aud, audience);
     } else if (json_is_array(aud)) {
         json_array_foreach(aud, i, v) {
             if (!json_is_string(v))
-                return fail(error, error_size, LLMOIN_JWT_EAUDIENCE,
+                return llmoin_fail(error, error_size, LLMOIN_JWT_EAUDIENCE,
                             "claim 'aud' must be a string or an array of "
                             "strings");
             found = found || string_equals(v, audience);
         }
     } else {
-        return fail(error, error_size, LLMOIN_JWT_EAUDIENCE,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EAUDIENCE,
                     "claim 'aud' must be a string or an array of strings");
     }
     return found ? 0
-                 : fail(error, error_size, LLMOIN_JWT_EAUDIENCE,
+                 : llmoin_fail(error, error_size, LLMOIN_JWT_EAUDIENCE,
                         "claim 'aud' does not contain the expected audience");
 }
 
@@ -432,22 +413,22 @@ static int check_times(const json_t *payload, const llmoin_jwt_expect_t *expect,
     int has;
 
     if (time_claim(payload, "exp", &exp) != 1)
-        return fail(error, error_size, LLMOIN_JWT_EEXPIRED,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EEXPIRED,
                     "claim 'exp' must be a number of seconds since 1970");
     if (now >= exp + leeway)
-        return fail(error, error_size, LLMOIN_JWT_EEXPIRED,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EEXPIRED,
                     "the token has expired ('exp')");
     if ((has = time_claim(payload, "nbf", &nbf)) < 0)
-        return fail(error, error_size, LLMOIN_JWT_ENOTYET,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_ENOTYET,
                     "claim 'nbf' must be a number of seconds since 1970");
     if (has && now + leeway < nbf)
-        return fail(error, error_size, LLMOIN_JWT_ENOTYET,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_ENOTYET,
                     "the token is not valid yet ('nbf')");
     if ((has = time_claim(payload, "iat", &iat)) < 0)
-        return fail(error, error_size, LLMOIN_JWT_ENOTYET,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_ENOTYET,
                     "claim 'iat' must be a number of seconds since 1970");
     if (has && iat > now + leeway)
-        return fail(error, error_size, LLMOIN_JWT_ENOTYET,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_ENOTYET,
                     "the token was issued in the future ('iat')");
     out->expires_at = (long long)exp; /* exp >= 0: truncation rounds down */
     return 0;
@@ -461,12 +442,12 @@ static int check_user(const json_t *payload, const char *claim,
     size_t len;
 
     if (claim == NULL)
-        return fail(error, error_size, LLMOIN_JWT_EUSER,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EUSER,
                     "no user claim is configured");
     v = json_object_get(payload, claim);
     if (!json_is_string(v) || (len = json_string_length(v)) == 0 ||
         len >= sizeof out->user || has_control(json_string_value(v), len))
-        return fail(error, error_size, LLMOIN_JWT_EUSER,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EUSER,
                     "claim '%.64s' must be a non-empty string of at most %zu "
                     "bytes without control characters",
                     claim, sizeof out->user - 1);
@@ -484,15 +465,15 @@ static int add_group(const json_t *v, const char *claim,
 
     if (s == NULL || len == 0 || memchr(s, ',', len) != NULL ||
         has_control(s, len))
-        return fail(error, error_size, LLMOIN_JWT_EGROUPS,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EGROUPS,
                     "claim '%.64s' must hold non-empty strings without commas "
                     "or control characters", claim);
     if (out->group_count == LLMOIN_JWT_GROUPS_COUNT)
-        return fail(error, error_size, LLMOIN_JWT_EGROUPS,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EGROUPS,
                     "claim '%.64s' has more than %d groups", claim,
                     LLMOIN_JWT_GROUPS_COUNT);
     if (len + sep >= sizeof out->groups - *used)
-        return fail(error, error_size, LLMOIN_JWT_EGROUPS,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EGROUPS,
                     "claim '%.64s' is longer than %zu bytes joined", claim,
                     sizeof out->groups - 1);
     if (sep)
@@ -517,7 +498,7 @@ static int check_groups(const json_t *payload, const char *claim,
     if (json_is_string(groups))
         return add_group(groups, claim, out, &used, error, error_size);
     if (!json_is_array(groups))
-        return fail(error, error_size, LLMOIN_JWT_EGROUPS,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EGROUPS,
                     "claim '%.64s' must be a string or an array of strings",
                     claim);
     json_array_foreach(groups, i, v)
@@ -533,12 +514,12 @@ int llmoin_jwt_check_claims(const llmoin_jwt_t *jwt,
 {
     int rc;
 
-    clear_error(error, error_size);
+    llmoin_clear_error(error, error_size);
     if (out == NULL)
-        return fail(error, error_size, LLMOIN_JWT_EMALFORMED, "no output");
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED, "no output");
     memset(out, 0, sizeof *out);
     if (jwt == NULL || !json_is_object(jwt->payload) || expect == NULL)
-        return fail(error, error_size, LLMOIN_JWT_EMALFORMED,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EMALFORMED,
                     "no decoded token or no expectations");
     if ((rc = check_issuer(jwt->payload, expect->issuer, error,
                            error_size)) != 0 ||
@@ -566,14 +547,14 @@ static int authenticate(const llmoin_jwt_t *jwt, const llmoin_jwks_t *jwks,
     int rc;
 
     if (jwt->alg == LLMOIN_JWT_ALG_UNKNOWN)
-        return fail(error, error_size, LLMOIN_JWT_EALG,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_EALG,
                     "the token's 'alg' is not accepted (RS256, PS256, ES256)");
     if (jwt->kid != NULL)
         key = llmoin_jwks_find(jwks, jwt->kid);
     else /* no guessing among several keys */
         key = jwks != NULL && jwks->count == 1 ? &jwks->keys[0] : NULL;
     if (key == NULL)
-        return fail(error, error_size, LLMOIN_JWT_ENOKEY,
+        return llmoin_fail(error, error_size, LLMOIN_JWT_ENOKEY,
                     "no key of the issuer matches the token's 'kid'");
     if ((rc = llmoin_jwt_verify_signature(jwt, key, error, error_size)) != 0)
         return rc;

@@ -14,15 +14,9 @@ ngx_int_t
 ngx_http_llmoin_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, const char *code, ngx_str_t *message)
 {
-    size_t        len;
-    u_char       *p;
-    ngx_buf_t    *b;
-    ngx_int_t     rc;
-    ngx_chain_t   out;
-
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        r->keepalive = 0;
-    }
+    size_t       len;
+    u_char      *p;
+    ngx_buf_t   *b;
 
     len = sizeof("{\"error\":{\"message\":\"\",\"type\":\"\",\"param\":null,"
                  "\"code\":\"\"}}\n") - 1
@@ -40,13 +34,6 @@ ngx_http_llmoin_send_error(ngx_http_request_t *r, ngx_uint_t status,
     p = ngx_sprintf(p, "\",\"type\":\"%s\",\"param\":null,\"code\":\"%s\"}}\n",
                     type, code);
     b->last = p;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = status;
-    r->headers_out.content_type = ngx_http_llmoin_json_type;
-    r->headers_out.content_type_len = ngx_http_llmoin_json_type.len;
-    r->headers_out.content_length_n = b->last - b->pos;
 
     if (status == NGX_HTTP_UNAUTHORIZED) {
         r->headers_out.www_authenticate = ngx_list_push(&r->headers_out.headers);
@@ -59,6 +46,31 @@ ngx_http_llmoin_send_error(ngx_http_request_t *r, ngx_uint_t status,
         ngx_str_set(&r->headers_out.www_authenticate->value,
                     "Bearer realm=\"llmoin\"");
     }
+
+    return ngx_http_llmoin_send_json(r, status, b);
+}
+
+
+/* answers with a JSON body the module made, discarding the request body */
+
+ngx_int_t
+ngx_http_llmoin_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b)
+{
+    ngx_int_t    rc;
+    ngx_chain_t  out;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = status;
+    r->headers_out.content_type = ngx_http_llmoin_json_type;
+    r->headers_out.content_type_len = ngx_http_llmoin_json_type.len;
+    r->headers_out.content_length_n = b->last - b->pos;
 
     rc = ngx_http_send_header(r);
 

@@ -61,37 +61,6 @@ ngx_http_llmoin_write_entry(u_char *p, const char *alias)
 
 
 static ngx_int_t
-ngx_http_llmoin_send_json(ngx_http_request_t *r, ngx_buf_t *b)
-{
-    ngx_int_t    rc;
-    ngx_chain_t  out;
-
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        r->keepalive = 0;
-    }
-
-    r->headers_out.status = NGX_HTTP_OK;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-static ngx_int_t
 ngx_http_llmoin_models_list(ngx_http_request_t *r,
     ngx_http_llmoin_caller_t *caller)
 {
@@ -138,7 +107,7 @@ ngx_http_llmoin_models_list(ngx_http_request_t *r,
     b->last = ngx_cpymem(p, NGX_HTTP_LLMOIN_LIST_TAIL,
                          sizeof(NGX_HTTP_LLMOIN_LIST_TAIL) - 1);
 
-    return ngx_http_llmoin_send_json(r, b);
+    return ngx_http_llmoin_send_json(r, NGX_HTTP_OK, b);
 }
 
 
@@ -168,7 +137,7 @@ ngx_http_llmoin_models_one(ngx_http_request_t *r,
             b->last = ngx_http_llmoin_write_entry(b->last, (char *) p);
             *b->last++ = '\n';
 
-            return ngx_http_llmoin_send_json(r, b);
+            return ngx_http_llmoin_send_json(r, NGX_HTTP_OK, b);
         }
     }
 

@@ -148,6 +148,8 @@ ngx_int_t ngx_http_llmoin_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, const char *code, ngx_str_t *message);
 ngx_int_t ngx_http_llmoin_reject(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, const char *code, const char *message);
+ngx_int_t ngx_http_llmoin_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b);
 
 /* ngx_http_llmoin_usage.c */
 ngx_int_t ngx_http_llmoin_usage_filter_init(ngx_conf_t *cf);

@@ -14,6 +14,9 @@ void health_show(api_request_t *request, api_response_t *response);
 /* The id (as text, 24 bytes) of the tenant named by the first path
  * parameter: 1 found, 0 unknown (404 answered), -1 error (answered). */
 int tenants_find(api_request_t *request, api_response_t *response, char tenant_id[24]);
+/* Answers 200 with the JSON sql makes of the tenant named by the first path
+ * parameter ($1 = its id), or 404. */
+void tenants_answer_list(api_request_t *request, api_response_t *response, const char *sql);
 
 void tenants_list(api_request_t *request, api_response_t *response);
 void tenants_create(api_request_t *request, api_response_t *response);

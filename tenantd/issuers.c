@@ -54,21 +54,7 @@ static const char delete_sql[] = "DELETE FROM tenant_issuers WHERE id = $1::bigi
 void
 issuers_list(api_request_t *request, api_response_t *response)
 {
-    char        tenant_id[24];
-    const char *params[1] = { tenant_id };
-    bool        found;
-    db_error_t  error;
-    json_t     *list;
-
-    if (tenants_find(request, response, tenant_id) != 1) {
-        return;
-    }
-    list = db_query_json(request->db, list_sql, 1, params, &found, &error);
-    if (list == NULL) {
-        api_database_error(response, &error);
-        return;
-    }
-    api_ok(response, 200, list);
+    tenants_answer_list(request, response, list_sql);
 }
 
 /* Exactly one key source, and inline keys must hold a usable signing key. */

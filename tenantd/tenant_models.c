@@ -57,11 +57,7 @@ answer_list(api_request_t *request, api_response_t *response, const char *tenant
 void
 tenant_models_list(api_request_t *request, api_response_t *response)
 {
-    char tenant_id[24];
-
-    if (tenants_find(request, response, tenant_id) == 1) {
-        answer_list(request, response, tenant_id, 200);
-    }
+    tenants_answer_list(request, response, list_sql);
 }
 
 static json_t *

@@ -85,6 +85,26 @@ tenants_find(api_request_t *request, api_response_t *response, char tenant_id[24
 }
 
 void
+tenants_answer_list(api_request_t *request, api_response_t *response, const char *sql)
+{
+    char        tenant_id[24];
+    const char *params[1] = { tenant_id };
+    bool        found;
+    db_error_t  error;
+    json_t     *list;
+
+    if (tenants_find(request, response, tenant_id) != 1) {
+        return;
+    }
+    list = db_query_json(request->db, sql, 1, params, &found, &error);
+    if (list == NULL) {
+        api_database_error(response, &error);
+        return;
+    }
+    api_ok(response, 200, list);
+}
+
+void
 tenants_list(api_request_t *request, api_response_t *response)
 {
     db_error_t  error;
