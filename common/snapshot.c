@@ -149,6 +149,97 @@ free_strings(char **strings, size_t count)
     free(strings);
 }
 
+/* A limit value: a non-negative integer, or null/absent for no limit. */
+static int
+limit_value(parse_context_t *context, json_t *entry, const char *name, const char *slug,
+            long long *out)
+{
+    json_t *value = json_object_get(entry, name);
+
+    if (value == NULL || json_is_null(value)) {
+        *out = LLMOIN_QUOTA_UNLIMITED;
+        return 0;
+    }
+    if (!json_is_integer(value) || json_integer_value(value) < 0) {
+        return fail(context, "tenant %s: limit '%s' must be a whole number >= 0 or null",
+                    slug, name);
+    }
+    *out = json_integer_value(value);
+    return 0;
+}
+
+static int
+parse_limit(parse_context_t *context, json_t *entry, const char *slug, llmoin_limit_t *out)
+{
+    const char *scope = json_string_value(json_object_get(entry, "scope"));
+    const char *subject = json_string_value(json_object_get(entry, "subject"));
+    int         kind = scope != NULL ? llmoin_scope_from_name(scope) : -1;
+
+    if (!json_is_object(entry) || kind < 0 || subject == NULL) {
+        return fail(context, "tenant %s: a limit needs a scope (tenant, group, user, key) "
+                    "and a subject", slug);
+    }
+    out->scope = (llmoin_scope_t) kind;
+    out->subject = strdup(subject);
+    if (out->subject == NULL) {
+        return fail(context, "out of memory");
+    }
+    return limit_value(context, entry, "rpm", slug, &out->rpm) != 0
+           || limit_value(context, entry, "tpm", slug, &out->tpm) != 0
+           || limit_value(context, entry, "concurrent", slug, &out->concurrent) != 0
+           || limit_value(context, entry, "monthly_tokens", slug, &out->monthly_tokens) != 0
+           ? -1 : 0;
+}
+
+static int
+parse_limits(parse_context_t *context, json_t *array, llmoin_snapshot_tenant_t *out)
+{
+    json_t *entry;
+    size_t  i;
+
+    if (array == NULL || json_is_null(array)) {
+        return 0;
+    }
+    if (!json_is_array(array)) {
+        return fail(context, "tenant %s: 'limits' must be an array", out->slug);
+    }
+    out->limits = calloc(json_array_size(array) + 1, sizeof(*out->limits));
+    if (out->limits == NULL) {
+        return fail(context, "out of memory");
+    }
+    json_array_foreach(array, i, entry) {
+        if (parse_limit(context, entry, out->slug, &out->limits[i]) != 0) {
+            out->limit_count = i + (out->limits[i].subject != NULL);
+            return -1;
+        }
+        out->limit_count = i + 1;
+    }
+    return 0;
+}
+
+/* max_tokens_cap (default 4096) and quota_fail_mode (default closed: an
+ * unknown value fails closed) */
+static int
+parse_quota_settings(parse_context_t *context, json_t *tenant, llmoin_snapshot_tenant_t *out)
+{
+    json_t     *cap = json_object_get(tenant, "max_tokens_cap");
+    const char *mode = json_string_value(json_object_get(tenant, "quota_fail_mode"));
+
+    out->max_tokens_cap = 4096;
+    if (cap != NULL) {
+        if (!json_is_integer(cap) || json_integer_value(cap) < 1) {
+            return fail(context, "tenant %s: 'max_tokens_cap' must be a positive whole number",
+                        out->slug);
+        }
+        out->max_tokens_cap = json_integer_value(cap);
+    }
+    if (mode != NULL && strcmp(mode, "open") != 0 && strcmp(mode, "closed") != 0) {
+        return fail(context, "tenant %s: 'quota_fail_mode' must be open or closed", out->slug);
+    }
+    out->quota_fail_open = mode != NULL && strcmp(mode, "open") == 0;
+    return 0;
+}
+
 static int
 parse_tenant(parse_context_t *context, json_t *tenant, llmoin_snapshot_tenant_t *out)
 {
@@ -180,6 +271,11 @@ parse_tenant(parse_context_t *context, json_t *tenant, llmoin_snapshot_tenant_t 
     out->models_restricted = json_is_true(restricted);
     if (parse_strings(context, json_object_get(tenant, "hosts"), out->slug, "hosts",
                       &out->hosts, &out->host_count) != 0)
+    {
+        return -1;
+    }
+    if (parse_quota_settings(context, tenant, out) != 0
+        || parse_limits(context, json_object_get(tenant, "limits"), out) != 0)
     {
         return -1;
     }
@@ -446,7 +542,7 @@ free_models(llmoin_snapshot_model_t *models, size_t count)
 void
 llmoin_snapshot_free(llmoin_snapshot_t *snapshot)
 {
-    size_t i;
+    size_t i, j;
 
     if (snapshot == NULL) {
         return;
@@ -460,6 +556,10 @@ llmoin_snapshot_free(llmoin_snapshot_t *snapshot)
         free(snapshot->tenants[i].pseudonym_secret);
         free_models(snapshot->tenants[i].models, snapshot->tenants[i].model_count);
         free_strings(snapshot->tenants[i].hosts, snapshot->tenants[i].host_count);
+        for (j = 0; j < snapshot->tenants[i].limit_count; j++) {
+            free(snapshot->tenants[i].limits[j].subject);
+        }
+        free(snapshot->tenants[i].limits);
     }
     for (i = 0; i < snapshot->issuer_count; i++) {
         free(snapshot->issuers[i].issuer);

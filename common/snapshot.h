@@ -14,7 +14,11 @@
  *                                                carry this tenant's credentials
  *                "issuers":[{"issuer":"https://idp/realms/x","audience":"llmoin",
  *                            "user_claim":"sub","groups_claim":"groups"|null,
- *                            "leeway":60,"jwks":{"keys":[...]}}]}],
+ *                            "leeway":60,"jwks":{"keys":[...]}}],
+ *                "max_tokens_cap":4096, "quota_fail_mode":"closed"|"open",
+ *                "limits":[{"scope":"tenant"|"group"|"user"|"key","subject":"",
+ *                           "rpm":N|null,"tpm":N|null,"concurrent":N|null,
+ *                           "monthly_tokens":N|null}]}],
  *    "models":[{"alias":"m","pool":"default","upstream_model":null}],
  *    "keys":[{"id":"key_..","hash":"<sha256 hex>","tenant_id":1,"user":"alice",
  *             "expires_at":<unix s>|null,"models":["m"]|null}]}
@@ -34,6 +38,7 @@
 #include "apikey.h"
 #include "jwk.h"
 #include "pseudonym.h"
+#include "quota.h"
 
 #define LLMOIN_SNAPSHOT_FORMAT 1
 
@@ -54,6 +59,10 @@ typedef struct llmoin_snapshot_tenant {
     size_t                    model_count;
     char                    **hosts;
     size_t                    host_count;
+    long long                 max_tokens_cap;
+    bool                      quota_fail_open;
+    llmoin_limit_t           *limits;
+    size_t                    limit_count;
 } llmoin_snapshot_tenant_t;
 
 /* An identity provider, bound to exactly one tenant. */
