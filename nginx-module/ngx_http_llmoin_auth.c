@@ -11,7 +11,8 @@
  *        valid, but for another tenant than
  *        this host belongs to                  -> 401
  *        tenant suspended                      -> 403
- *   4. GET .../models is answered from the snapshot (ngx_http_llmoin_models.c)
+ *   4. GET .../models is answered from the snapshot (ngx_http_llmoin_models.c),
+ *      GET .../llmoin/quota from the quota store (ngx_http_llmoin_quota.c)
  *   5. read the body and route the model (ngx_http_llmoin_request.c)
  *
  * Tenant and user come only from the verified credential.
@@ -115,6 +116,17 @@ ngx_http_llmoin_access_handler(ngx_http_request_t *r)
         || ngx_http_llmoin_copy_identity(r, ctx, &identity) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_llmoin_is_quota_request(r)) {
+        rc = ngx_http_llmoin_quota_show(r, ctx);
+
+        /* NGX_AGAIN: the quota store's answer ends the request */
+        if (rc != NGX_AGAIN && rc != NGX_DONE) {
+            ngx_http_finalize_request(r, rc);
+        }
+
+        return NGX_DONE;
     }
 
     return ngx_http_llmoin_read_request(r, ctx);
@@ -260,14 +272,22 @@ ngx_http_llmoin_host_refusal(ngx_http_request_t *r,
 }
 
 
+/* a copy that is also a C string: the quota plan and keys read them so */
+
 static ngx_int_t
 ngx_http_llmoin_copy_string(ngx_http_request_t *r, ngx_str_t *to,
     const char *from)
 {
     to->len = ngx_strlen(from);
-    to->data = ngx_pstrdup(r->pool, &(ngx_str_t) { to->len, (u_char *) from });
+    to->data = ngx_pnalloc(r->pool, to->len + 1);
 
-    return to->data != NULL ? NGX_OK : NGX_ERROR;
+    if (to->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(to->data, from, to->len + 1);
+
+    return NGX_OK;
 }
 
 
@@ -289,6 +309,10 @@ ngx_http_llmoin_copy_identity(ngx_http_request_t *r,
     ctx->tenant_id.len = ngx_sprintf(p, "%L", identity->tenant->id) - p;
 
     ngx_memcpy(ctx->key_hash, identity->key_hash, sizeof(ctx->key_hash));
+
+    if (ngx_http_llmoin_request_id(r, &ctx->request_id) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (ngx_http_llmoin_copy_string(r, &ctx->tenant_slug,
                                     identity->tenant->slug) != NGX_OK

@@ -112,27 +112,39 @@ ngx_http_llmoin_set_header(ngx_http_request_t *r, ngx_str_t *name,
 }
 
 
+/* nginx's $request_id, the key of the usage record and the quota slot */
+
 ngx_int_t
-ngx_http_llmoin_trusted_headers(ngx_http_request_t *r,
-    ngx_http_llmoin_ctx_t *ctx)
+ngx_http_llmoin_request_id(ngx_http_request_t *r, ngx_str_t *id)
 {
-    ngx_str_t                   request_id;
     ngx_http_variable_value_t  *vv;
 
-    static ngx_str_t  tenant = ngx_string("X-LLMoin-Tenant");
-    static ngx_str_t  user = ngx_string("X-LLMoin-User");
-    static ngx_str_t  request_id_header = ngx_string("X-Request-Id");
-    static ngx_str_t  request_id_name = ngx_string("request_id");
+    static ngx_str_t   name = ngx_string("request_id");
+    static ngx_uint_t  hash;
 
-    vv = ngx_http_get_variable(r, &request_id_name,
-                               ngx_hash_key(request_id_name.data,
-                                            request_id_name.len));
+    if (hash == 0) {
+        hash = ngx_hash_key(name.data, name.len);
+    }
+
+    vv = ngx_http_get_variable(r, &name, hash);
     if (vv == NULL || vv->not_found) {
         return NGX_ERROR;
     }
 
-    request_id.data = vv->data;
-    request_id.len = vv->len;
+    id->data = vv->data;
+    id->len = vv->len;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_llmoin_trusted_headers(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx)
+{
+    static ngx_str_t  tenant = ngx_string("X-LLMoin-Tenant");
+    static ngx_str_t  user = ngx_string("X-LLMoin-User");
+    static ngx_str_t  request_id_header = ngx_string("X-Request-Id");
 
     /* the user's credential is not the upstream's business */
 
@@ -143,7 +155,7 @@ ngx_http_llmoin_trusted_headers(ngx_http_request_t *r,
     if (ngx_http_llmoin_set_header(r, &tenant, &ctx->tenant_slug) != NGX_OK
         || ngx_http_llmoin_set_header(r, &user, &ctx->user_pseudonym)
            != NGX_OK
-        || ngx_http_llmoin_set_header(r, &request_id_header, &request_id)
+        || ngx_http_llmoin_set_header(r, &request_id_header, &ctx->request_id)
            != NGX_OK)
     {
         return NGX_ERROR;

@@ -13,6 +13,8 @@ static char *ngx_http_llmoin_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_int_t ngx_http_llmoin_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_llmoin_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_llmoin_init_process(ngx_cycle_t *cycle);
+static void ngx_http_llmoin_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_llmoin_log_handler(ngx_http_request_t *r);
 
 
 static ngx_command_t  ngx_http_llmoin_commands[] = {
@@ -36,6 +38,27 @@ static ngx_command_t  ngx_http_llmoin_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_llmoin_main_conf_t, snapshot_interval),
+      NULL },
+
+    { ngx_string("llmoin_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_llmoin_main_conf_t, redis),
+      NULL },
+
+    { ngx_string("llmoin_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_llmoin_main_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("llmoin_clock_offset"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_llmoin_main_conf_t, clock_offset),
       NULL },
 
     { ngx_string("llmoin_token_cache_size"),
@@ -74,7 +97,7 @@ ngx_module_t  ngx_http_llmoin_module = {
     ngx_http_llmoin_init_process,          /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_llmoin_exit_process,          /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -94,6 +117,8 @@ ngx_http_llmoin_create_main_conf(ngx_conf_t *cf)
 
     lmcf->snapshot_interval = NGX_CONF_UNSET_MSEC;
     lmcf->token_cache_size = NGX_CONF_UNSET_UINT;
+    lmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    lmcf->clock_offset = NGX_CONF_UNSET;
 
     return lmcf;
 }
@@ -106,6 +131,18 @@ ngx_http_llmoin_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_msec_value(lmcf->snapshot_interval, 1000);
     ngx_conf_init_uint_value(lmcf->token_cache_size, 2048);
+    ngx_conf_init_msec_value(lmcf->redis_timeout, 100);
+    ngx_conf_init_value(lmcf->clock_offset, 0);
+
+    if (lmcf->redis.len
+        && ngx_strncmp(lmcf->redis.data, "unix:", 5) != 0
+        && ngx_strlchr(lmcf->redis.data, lmcf->redis.data + lmcf->redis.len,
+                       ':') == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"llmoin_redis\" must be unix:PATH or IP:PORT");
+        return NGX_CONF_ERROR;
+    }
 
     if (lmcf->snapshot_path.len
         && ngx_conf_full_name(cf->cycle, &lmcf->snapshot_path, 0) != NGX_OK)
@@ -180,6 +217,13 @@ ngx_http_llmoin_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_llmoin_access_handler;
 
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_llmoin_log_handler;
+
     return ngx_http_llmoin_usage_filter_init(cf);
 }
 
@@ -196,10 +240,37 @@ ngx_http_llmoin_init_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_http_llmoin_token_cache_init(cycle, lmcf->token_cache_size)
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_llmoin_redis_init_process(cycle, &lmcf->redis) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
+    ngx_http_llmoin_quota_configure(lmcf->redis_timeout, lmcf->clock_offset);
+
     return ngx_http_llmoin_snapshot_init_process(cycle);
+}
+
+
+static void
+ngx_http_llmoin_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_llmoin_redis_exit_process();
+}
+
+
+/* every ending of an admitted request settles its quota reservation */
+
+static ngx_int_t
+ngx_http_llmoin_log_handler(ngx_http_request_t *r)
+{
+    ngx_http_llmoin_ctx_t  *ctx;
+
+    ctx = ngx_http_llmoin_get_ctx(r);
+
+    if (ctx != NULL && r == r->main) {
+        ngx_http_llmoin_quota_settle(r, ctx);
+    }
+
+    return NGX_OK;
 }

@@ -17,7 +17,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "berlin_time.h"
 #include "pseudonym.h"
+#include "quota.h"
+#include "quota_script.h"
 #include "snapshot.h"
 #include "stream_usage.h"
 #include "token.h"
@@ -25,12 +28,32 @@
 
 #define NGX_HTTP_LLMOIN_SSE_EVENT_MAX  16384
 
+#define NGX_HTTP_LLMOIN_SCRIPT_ADMIT   0
+#define NGX_HTTP_LLMOIN_SCRIPT_SETTLE  1
+#define NGX_HTTP_LLMOIN_SCRIPT_READ    2
+#define NGX_HTTP_LLMOIN_SCRIPTS        3
+
 
 typedef struct {
     ngx_str_t                    snapshot_path;
     ngx_msec_t                   snapshot_interval;
     ngx_uint_t                   token_cache_size;
+    ngx_str_t                    redis;
+    ngx_msec_t                   redis_timeout;
+    time_t                       clock_offset;
 } ngx_http_llmoin_main_conf_t;
+
+
+typedef enum {
+    NGX_HTTP_LLMOIN_QUOTA_NONE = 0,     /* no limit applies */
+    NGX_HTTP_LLMOIN_QUOTA_CHECKED,      /* reserved in the quota store */
+    NGX_HTTP_LLMOIN_QUOTA_UNCHECKED     /* store down, tenant fails open */
+} ngx_http_llmoin_quota_state_e;
+
+
+typedef struct ngx_http_llmoin_quota_call_s  ngx_http_llmoin_quota_call_t;
+
+struct redisAsyncContext;
 
 
 /* who a verified credential says is calling; pointers into the snapshot,
@@ -80,6 +103,22 @@ typedef struct {
     /* a token naming an unknown key: tenantd is asked to look for new keys */
     ngx_str_t                        jwks_hint_issuer;
 
+    ngx_str_t                        request_id;
+
+    /* the quota reservation (ngx_http_llmoin_quota.c) */
+    llmoin_quota_plan_t             *quota_plan;
+    char                             quota_month[LLMOIN_MONTH_SIZE];
+    int64_t                          quota_second;
+    int64_t                          quota_estimate;
+    ngx_http_llmoin_quota_state_e    quota_state;
+    int64_t                          remaining_requests;
+    int64_t                          limit_requests;
+    int64_t                          reset_requests_ms;
+    int64_t                          remaining_tokens;
+    int64_t                          limit_tokens;
+    int64_t                          reset_tokens_ms;
+    time_t                           retry_after;
+
     /* what: from the request body */
     ngx_str_t                        model;
     ngx_str_t                        pool;
@@ -101,6 +140,8 @@ typedef struct {
     unsigned                         stream:1;
     unsigned                         response_finished:1;
     unsigned                         settled:1;
+    unsigned                         quota_fail_open:1;
+    unsigned                         quota_settled:1;
 } ngx_http_llmoin_ctx_t;
 
 
@@ -133,9 +174,41 @@ ngx_int_t ngx_http_llmoin_token_identify(ngx_http_request_t *r,
 ngx_table_elt_t *ngx_http_llmoin_reserved_header(ngx_http_request_t *r);
 ngx_int_t ngx_http_llmoin_trusted_headers(ngx_http_request_t *r,
     ngx_http_llmoin_ctx_t *ctx);
+ngx_int_t ngx_http_llmoin_request_id(ngx_http_request_t *r, ngx_str_t *id);
 
 /* ngx_http_llmoin_request.c */
 ngx_int_t ngx_http_llmoin_read_request(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx);
+void ngx_http_llmoin_proceed(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
+    ngx_int_t rc);
+
+/* ngx_http_llmoin_max_tokens.c */
+ngx_int_t ngx_http_llmoin_requested_tokens(llmoin_json_span_t *max_tokens,
+    llmoin_json_span_t *max_completion_tokens, int64_t *requested);
+ngx_int_t ngx_http_llmoin_cap_tokens(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx, ngx_str_t *body, int64_t cap,
+    int64_t *max_tokens);
+
+/* ngx_http_llmoin_redis.c */
+ngx_int_t ngx_http_llmoin_redis_init_process(ngx_cycle_t *cycle,
+    ngx_str_t *address);
+void ngx_http_llmoin_redis_exit_process(void);
+ngx_flag_t ngx_http_llmoin_redis_configured(void);
+ngx_int_t ngx_http_llmoin_redis_eval(ngx_uint_t script, int argc,
+    const char **argv, size_t *argvlen,
+    void (*callback)(struct redisAsyncContext *, void *, void *), void *data);
+void ngx_http_llmoin_redis_reload_scripts(void);
+
+/* ngx_http_llmoin_quota.c */
+void ngx_http_llmoin_quota_configure(ngx_msec_t timeout, time_t clock_offset);
+ngx_int_t ngx_http_llmoin_quota_admit(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx, int64_t max_tokens);
+void ngx_http_llmoin_quota_settle(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx);
+ngx_int_t ngx_http_llmoin_quota_headers(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx);
+ngx_flag_t ngx_http_llmoin_is_quota_request(ngx_http_request_t *r);
+ngx_int_t ngx_http_llmoin_quota_show(ngx_http_request_t *r,
     ngx_http_llmoin_ctx_t *ctx);
 
 /* ngx_http_llmoin_models.c */

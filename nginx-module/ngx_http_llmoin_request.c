@@ -1,7 +1,8 @@
 /*
- * The request body: read it (after authentication), take "model" and
- * "stream" from its top level, route the model to the pool that serves it
- * for this tenant, and set the trusted headers for the upstream.
+ * The request body: read it (after authentication), take "model",
+ * "stream" and the token cap from its top level, route the model to the pool
+ * that serves it for this tenant, bound max_tokens, reserve the quota, and
+ * set the trusted headers for the upstream.
  *
  *   no body, or no "model" in it  -> 400
  *   body not a JSON object        -> 400
@@ -9,6 +10,8 @@
  *   suspended while the body came -> 401 / 403
  *   model unknown                 -> 404
  *   model not allowed             -> 403
+ *   max_tokens above the cap      -> 400 (none given: the cap is set)
+ *   a limit reached               -> 429 (ngx_http_llmoin_quota.c)
  *
  * GET .../models is answered earlier, by ngx_http_llmoin_models.c.
  */
@@ -27,9 +30,9 @@ static ngx_int_t ngx_http_llmoin_admit(ngx_http_request_t *r,
 static ngx_int_t ngx_http_llmoin_body_bytes(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_llmoin_parse_body(ngx_http_request_t *r,
-    ngx_http_llmoin_ctx_t *ctx, ngx_str_t *body);
+    ngx_http_llmoin_ctx_t *ctx, ngx_str_t *body, int64_t *max_tokens);
 static ngx_int_t ngx_http_llmoin_route(ngx_http_request_t *r,
-    ngx_http_llmoin_ctx_t *ctx);
+    ngx_http_llmoin_ctx_t *ctx, const llmoin_snapshot_tenant_t **tenantp);
 
 
 ngx_int_t
@@ -63,10 +66,32 @@ ngx_http_llmoin_body_handler(ngx_http_request_t *r)
 
     rc = ngx_http_llmoin_admit(r, ctx);
 
+    if (rc == NGX_AGAIN) {
+        /* the quota store answers later: ngx_http_llmoin_quota.c goes on */
+        return;
+    }
+
+    ngx_http_llmoin_proceed(r, ctx, rc);
+}
+
+
+/*
+ * After the last check: send the request upstream (NGX_OK), or end it with
+ * the refusal already sent or a status code.
+ */
+void
+ngx_http_llmoin_proceed(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
+    ngx_int_t rc)
+{
     /* a refusal already sent its answer, whatever the send returned */
 
     if (rc != NGX_OK || r->header_sent) {
         ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    if (ngx_http_llmoin_trusted_headers(r, ctx) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
@@ -78,14 +103,17 @@ ngx_http_llmoin_body_handler(ngx_http_request_t *r)
 
 
 /*
- * NGX_OK with no header sent: admitted. Otherwise a response code, or the
- * result of sending a refusal, for ngx_http_finalize_request().
+ * NGX_OK with no header sent: admitted; NGX_AGAIN: waiting for the quota
+ * store. Otherwise a response code, or the result of sending a refusal, for
+ * ngx_http_finalize_request().
  */
 static ngx_int_t
 ngx_http_llmoin_admit(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
 {
-    ngx_int_t  rc;
-    ngx_str_t  body;
+    int64_t                          max_tokens;
+    ngx_int_t                        rc;
+    ngx_str_t                        body;
+    const llmoin_snapshot_tenant_t  *tenant;
 
     if (r->request_body == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -100,21 +128,23 @@ ngx_http_llmoin_admit(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
 
     /* after a refusal the answer is sent, whatever the send returned */
 
-    rc = ngx_http_llmoin_parse_body(r, ctx, &body);
+    rc = ngx_http_llmoin_parse_body(r, ctx, &body, &max_tokens);
     if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 
-    rc = ngx_http_llmoin_route(r, ctx);
+    rc = ngx_http_llmoin_route(r, ctx, &tenant);
     if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 
-    if (ngx_http_llmoin_trusted_headers(r, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_llmoin_cap_tokens(r, ctx, &body, tenant->max_tokens_cap,
+                                    &max_tokens);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
     }
 
-    return NGX_OK;
+    return ngx_http_llmoin_quota_admit(r, ctx, max_tokens);
 }
 
 
@@ -203,14 +233,15 @@ ngx_http_llmoin_bad_body(ngx_http_request_t *r, const char *code,
 
 static ngx_int_t
 ngx_http_llmoin_parse_body(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
-    ngx_str_t *body)
+    ngx_str_t *body, int64_t *max_tokens)
 {
     int                  rc;
     bool                 stream;
     char                 model[NGX_HTTP_LLMOIN_MODEL_MAX];
     size_t               model_len;
-    llmoin_json_span_t   values[2];
-    static const char   *keys[] = { "model", "stream" };
+    llmoin_json_span_t   values[4];
+    static const char   *keys[] = { "model", "stream", "max_tokens",
+                                    "max_completion_tokens" };
 
     if (body->len == 0) {
         return ngx_http_llmoin_reject(r, NGX_HTTP_BAD_REQUEST,
@@ -219,7 +250,7 @@ ngx_http_llmoin_parse_body(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
                                       "JSON request body.");
     }
 
-    rc = llmoin_json_get_top((const char *) body->data, body->len, keys, 2,
+    rc = llmoin_json_get_top((const char *) body->data, body->len, keys, 4,
                              values);
     if (rc != 0) {
         return ngx_http_llmoin_bad_body(r, "invalid_json",
@@ -253,6 +284,15 @@ ngx_http_llmoin_parse_body(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
 
     ctx->stream = stream ? 1 : 0;
 
+    if (ngx_http_llmoin_requested_tokens(&values[2], &values[3], max_tokens)
+        != NGX_OK)
+    {
+        return ngx_http_llmoin_bad_body(r, "invalid_max_tokens",
+                                        "'max_tokens' and "
+                                        "'max_completion_tokens' must be "
+                                        "positive whole numbers");
+    }
+
     ctx->model.len = model_len;
     ctx->model.data = ngx_pnalloc(r->pool, model_len);
     if (ctx->model.data == NULL) {
@@ -266,7 +306,8 @@ ngx_http_llmoin_parse_body(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
 
 
 static ngx_int_t
-ngx_http_llmoin_route(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
+ngx_http_llmoin_route(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
+    const llmoin_snapshot_tenant_t **tenantp)
 {
     u_char                           message[512];
     ngx_int_t                        rc;
@@ -305,6 +346,8 @@ ngx_http_llmoin_route(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
     if (rc != NGX_DECLINED) {
         return rc;
     }
+
+    *tenantp = tenant;
 
     route = llmoin_snapshot_route(snapshot, tenant, key,
                                   (char *) ctx->model.data, ctx->model.len,

@@ -107,7 +107,8 @@ ngx_http_llmoin_header_filter(ngx_http_request_t *r)
 
     if (ctx != NULL && ctx->admitted && r == r->main
         && ctx->response_kind == NGX_HTTP_LLMOIN_RESPONSE_UNKNOWN
-        && ngx_http_llmoin_start_observing(r, ctx) != NGX_OK)
+        && (ngx_http_llmoin_start_observing(r, ctx) != NGX_OK
+            || ngx_http_llmoin_quota_headers(r, ctx) != NGX_OK))
     {
         return NGX_ERROR;
     }

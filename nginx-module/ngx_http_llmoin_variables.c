@@ -20,6 +20,8 @@
  *   $llmoin_jwks_hint           "1" if a token named a key its issuer has
  *                               not published: access_log ... if= this
  *   $llmoin_token_issuer        that token's issuer (a trusted one)
+ *   $llmoin_quota               checked | unchecked (quota store down, the
+ *                               tenant fails open) | none (no limit applied)
  */
 
 #include "ngx_http_llmoin_module.h"
@@ -41,7 +43,8 @@ typedef enum {
     NGX_HTTP_LLMOIN_VAR_JOURNAL,
     NGX_HTTP_LLMOIN_VAR_GROUPS,
     NGX_HTTP_LLMOIN_VAR_JWKS_HINT,
-    NGX_HTTP_LLMOIN_VAR_TOKEN_ISSUER
+    NGX_HTTP_LLMOIN_VAR_TOKEN_ISSUER,
+    NGX_HTTP_LLMOIN_VAR_QUOTA
 } ngx_http_llmoin_variable_e;
 
 
@@ -99,7 +102,17 @@ static ngx_http_variable_t  ngx_http_llmoin_vars[] = {
     { ngx_string("llmoin_token_issuer"), NULL, ngx_http_llmoin_variable,
       NGX_HTTP_LLMOIN_VAR_TOKEN_ISSUER, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("llmoin_quota"), NULL, ngx_http_llmoin_variable,
+      NGX_HTTP_LLMOIN_VAR_QUOTA, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
+};
+
+
+static ngx_str_t  ngx_http_llmoin_quota_names[] = {
+    ngx_string("none"),
+    ngx_string("checked"),
+    ngx_string("unchecked")
 };
 
 
@@ -205,6 +218,11 @@ ngx_http_llmoin_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     case NGX_HTTP_LLMOIN_VAR_JOURNAL:
         v->data = (u_char *) (ctx->admitted ? "1" : "");
         v->len = ctx->admitted ? 1 : 0;
+        return NGX_OK;
+
+    case NGX_HTTP_LLMOIN_VAR_QUOTA:
+        v->data = ngx_http_llmoin_quota_names[ctx->quota_state].data;
+        v->len = ngx_http_llmoin_quota_names[ctx->quota_state].len;
         return NGX_OK;
 
     case NGX_HTTP_LLMOIN_VAR_JWKS_HINT:
