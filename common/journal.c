@@ -44,6 +44,43 @@ copy_text(reader_t *reader, const char *name, char *out, size_t size,
     return 0;
 }
 
+/* A field that later journal versions added: a line without it reads as
+ * `fallback`; present, it must be a string like any other field. */
+static int
+copy_optional_text(reader_t *reader, const char *name, char *out, size_t size,
+                   bool may_be_empty, const char *fallback)
+{
+    json_t *value = json_object_get(reader->object, name);
+
+    if (value == NULL) {
+        snprintf(out, size, "%s", fallback);
+        return 0;
+    }
+    if (!json_is_string(value)) {
+        snprintf(reader->reason, reader->reason_size, "field '%s' is not a string",
+                 name);
+        return -1;
+    }
+    return copy_text(reader, name, out, size, may_be_empty);
+}
+
+/* No control characters (C0, DEL and C1, U+0080..U+009F, which UTF-8 writes
+ * as C2 80..C2 9F): the text ends up in Redis keys and in reports. */
+static int
+check_no_controls(reader_t *reader, const char *name, const char *value)
+{
+    const unsigned char *p;
+
+    for (p = (const unsigned char *) value; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
+            snprintf(reader->reason, reader->reason_size,
+                     "field '%s' contains a control character", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 read_integer(reader_t *reader, const char *name, long long *out)
 {
@@ -130,6 +167,7 @@ read_record(reader_t *reader, llmoin_journal_record_t *record)
     static const char *const sources[] = { "reported", "estimated", "none", NULL };
     static const char *const flags[] = { "0", "1", NULL };
     static const char *const versions[] = { "1", NULL };
+    static const char *const quotas[] = { "checked", "unchecked", "none", NULL };
     char                     stream[4], version[4], ignored[32];
     long long                status;
     double                   request_time, timestamp;
@@ -156,7 +194,13 @@ read_record(reader_t *reader, llmoin_journal_record_t *record)
         || copy_text(reader, "stream", stream, sizeof(stream), false) != 0
         || check_choice(reader, "stream", stream, flags) != 0
         || read_seconds(reader, "request_time", ignored, sizeof(ignored),
-                        &request_time) != 0)
+                        &request_time) != 0
+        || copy_optional_text(reader, "groups", record->groups, sizeof(record->groups),
+                              true, "") != 0
+        || check_no_controls(reader, "groups", record->groups) != 0
+        || copy_optional_text(reader, "quota", record->quota, sizeof(record->quota),
+                              false, "none") != 0
+        || check_choice(reader, "quota", record->quota, quotas) != 0)
     {
         return -1;
     }

@@ -11,7 +11,15 @@
  *    "pool":"default","status":"200","upstream_status":"200"|"",
  *    "prompt_tokens":"12","completion_tokens":"40",
  *    "usage":"reported"|"estimated"|"none","stream":"0"|"1",
- *    "request_time":"0.042"}
+ *    "request_time":"0.042","groups":"staff,lab"|"",
+ *    "quota":"checked"|"unchecked"|"none"}
+ *
+ * groups: the caller's groups, comma-separated (the token's groups claim;
+ * "" for none or an API key); at most LLMOIN_JOURNAL_GROUPS_MAX bytes and
+ * no control characters. quota: whether the quota store checked the request
+ * ("unchecked": Redis was down and the tenant fails open; "none": no limit
+ * applied). Both came later than the other fields: a line without them is
+ * read as groups "" and quota "none".
  *
  * No prompt or answer text is ever part of a line. llmoin_journal_parse
  * checks every field; on failure it names the field and the problem.
@@ -23,6 +31,7 @@
 #include <stddef.h>
 
 #define LLMOIN_JOURNAL_TEXT_MAX 201
+#define LLMOIN_JOURNAL_GROUPS_MAX 1024   /* bytes, without the NUL */
 
 /* accepted ranges: 2000-01-01 .. 2100-01-01, and at most a week a request */
 #define LLMOIN_JOURNAL_TS_MIN           946684800.0
@@ -44,6 +53,8 @@ typedef struct llmoin_journal_record {
     char      usage_source[16];         /* reported, estimated, none */
     bool      stream;
     long      request_time_ms;
+    char      groups[LLMOIN_JOURNAL_GROUPS_MAX + 1];    /* "" when none */
+    char      quota[16];                /* checked, unchecked, none */
 } llmoin_journal_record_t;
 
 /* Returns 0, or -1 with a reason such as "field 'status' is not a number". */

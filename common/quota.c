@@ -75,11 +75,29 @@ add_entity(llmoin_quota_plan_t *plan, const llmoin_limit_t *limit, llmoin_scope_
     entity->monthly_tokens = limit->monthly_tokens;
 }
 
+static bool
+already_planned(const llmoin_quota_plan_t *plan, llmoin_scope_t scope, const char *subject,
+                size_t subject_length)
+{
+    size_t i;
+
+    for (i = 0; i < plan->count; i++) {
+        if (plan->entities[i].scope == scope
+            && strlen(plan->entities[i].subject) == subject_length
+            && memcmp(plan->entities[i].subject, subject, subject_length) == 0)
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A group named twice in one token counts once. */
 static void
 add_subject(llmoin_quota_plan_t *plan, const llmoin_limit_t *limits, size_t count,
             llmoin_scope_t scope, const char *subject, size_t subject_length)
 {
-    if (subject_length > 0) {
+    if (subject_length > 0 && !already_planned(plan, scope, subject, subject_length)) {
         add_entity(plan, find_limit(limits, count, scope, subject, subject_length), scope,
                    subject, subject_length);
     }

@@ -69,6 +69,12 @@ static const setting_t settings[] = {
                    "most journal lines per ingestion transaction"),
     NUMBER_SETTING(max_body_bytes, "1048576", 1024, 67108864,
                    "largest accepted management API request body"),
+    STRING_SETTING(redis, "",
+                   "Redis of the quota counters, unix:/path/to/redis.sock or"
+                   " IP:PORT; monthly counters are rebuilt from PostgreSQL"
+                   " whenever it was emptied (empty: off)"),
+    NUMBER_SETTING(redis_check_interval_ms, "1000", 100, 60000,
+                   "how often Redis is checked for having been emptied, in milliseconds"),
     { "migrate_only", SETTING_FLAG, offsetof(tenantd_config_t, migrate_only),
       "false", 0, 0, "apply the migrations, then exit" },
 };

@@ -35,6 +35,8 @@ typedef struct tenantd_config {
     long ingest_interval_ms;
     long ingest_batch_lines;
     long max_body_bytes;
+    char redis[CONFIG_STRING_MAX];
+    long redis_check_interval_ms;
     bool migrate_only;
 } tenantd_config_t;
 

@@ -3,7 +3,10 @@
  * runs three duties side by side until SIGTERM or SIGINT:
  *   - the management API (http.c, api.c and the handlers),
  *   - the tenant snapshot for the nginx module (snapshot.c),
- *   - ingestion of the usage journal (usage_ingest.c).
+ *   - ingestion of the usage journal (usage_ingest.c),
+ *   - keys of issuers with a jwks_uri (jwks_fetch.c),
+ *   - the monthly quota counters, rebuilt in Redis when it lost them
+ *     (quota_restore.c; only with `redis` set).
  */
 #include "api.h"
 #include "config.h"
@@ -13,6 +16,7 @@
 #include "jwks_fetch.h"
 #include "log.h"
 #include "migrations.h"
+#include "quota_restore.h"
 #include "snapshot.h"
 #include "usage_ingest.h"
 
@@ -82,15 +86,16 @@ run(const tenantd_config_t *config)
         return EXIT_FAILURE;
     }
     if (snapshot_start(config) != 0 || usage_ingest_start(config) != 0
-        || jwks_fetch_start(config) != 0)
+        || jwks_fetch_start(config) != 0 || quota_restore_start(config) != 0)
     {
         log_error("event=start_failed reason=\"cannot start threads\"");
         http_stop();
         return EXIT_FAILURE;
     }
-    log_info("event=started listen=%s socket=%s snapshot=%s journal=%s node=%s",
+    log_info("event=started listen=%s socket=%s snapshot=%s journal=%s node=%s redis=%s",
              config->listen[0] ? config->listen : "off", config->socket_path,
-             config->snapshot_path, config->journal, config->node);
+             config->snapshot_path, config->journal, config->node,
+             config->redis[0] ? config->redis : "off");
 
     sigwait(&stop_signals, &signal_number);
     log_info("event=stopping signal=%d", signal_number);
@@ -98,6 +103,7 @@ run(const tenantd_config_t *config)
     snapshot_stop();
     usage_ingest_stop();
     jwks_fetch_stop();
+    quota_restore_stop();
     return EXIT_SUCCESS;
 }
 
@@ -139,7 +145,9 @@ main(int argc, char **argv)
     }
 
     dev_idp_init(&config);
-    if (dev_idp_check_config(&config, error, sizeof(error)) != 0) {
+    if (dev_idp_check_config(&config, error, sizeof(error)) != 0
+        || quota_restore_check_config(&config, error, sizeof(error)) != 0)
+    {
         fprintf(stderr, "tenantd: %s\n", error);
         return EXIT_CONFIG_ERROR;
     }

@@ -21,7 +21,7 @@
 
 #define READ_LIMIT_BYTES        (4 * 1024 * 1024)
 #define ROTATED_QUIET_SECONDS   5
-#define COLUMN_COUNT            14
+#define COLUMN_COUNT            16
 
 static const char lock_offset_sql[] =
     "SELECT inode, \"offset\" FROM ingest_offsets"
@@ -44,18 +44,19 @@ static const char insert_sql[] =
     "WITH input AS ("
     "  SELECT * FROM unnest($1::text[], $2::numeric[], $3::bigint[], $4::text[],"
     "    $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::int[],"
-    "    $11::int[], $12::text[], $13::boolean[], $14::int[])"
+    "    $11::int[], $12::text[], $13::boolean[], $14::int[], $15::text[],"
+    "    $16::text[])"
     "  AS u(request_id, ts, tenant_id, user_id, key_id, model, pool, status,"
     "       upstream_status, prompt_tokens, completion_tokens, usage_source,"
-    "       stream, request_time_ms)),"
+    "       stream, request_time_ms, groups, quota)),"
     " inserted AS ("
     "  INSERT INTO usage_events (request_id, ts, tenant_id, user_id, key_id, model,"
     "    pool, status, upstream_status, prompt_tokens, completion_tokens,"
-    "    usage_source, stream, request_time_ms, node)"
+    "    usage_source, stream, request_time_ms, groups, quota, node)"
     "  SELECT i.request_id, to_timestamp(i.ts::float8), i.tenant_id, i.user_id,"
     "    nullif(i.key_id, ''), i.model, nullif(i.pool, ''), i.status,"
     "    nullif(i.upstream_status, ''), i.prompt_tokens, i.completion_tokens,"
-    "    i.usage_source, i.stream, i.request_time_ms, $15"
+    "    i.usage_source, i.stream, i.request_time_ms, i.groups, i.quota, $17"
     "    FROM input i JOIN tenants t ON t.id = i.tenant_id"
     "  ON CONFLICT DO NOTHING"
     "  RETURNING key_id, ts),"
@@ -127,6 +128,8 @@ add_record(batch_t *batch, const llmoin_journal_record_t *record)
     db_array_append(&batch->columns[11], record->usage_source);
     db_array_append(&batch->columns[12], record->stream ? "true" : "false");
     db_array_append(&batch->columns[13], latency);
+    db_array_append(&batch->columns[14], record->groups);
+    db_array_append(&batch->columns[15], record->quota);
     batch->records++;
 }
 

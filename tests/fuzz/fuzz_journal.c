@@ -49,6 +49,16 @@ static void check_record(const llmoin_journal_record_t *r)
                    strcmp(r->usage_source, "estimated") == 0 ||
                    strcmp(r->usage_source, "none") == 0,
                "usage");
+    FUZZ_CHECK(terminated(r->groups, sizeof r->groups) &&
+                   strlen(r->groups) <= LLMOIN_JOURNAL_GROUPS_MAX,
+               "groups length");
+    for (const unsigned char *g = (const unsigned char *)r->groups; *g; g++)
+        FUZZ_CHECK(*g >= 0x20 && *g != 0x7f && !(g[0] == 0xc2 && g[1] >= 0x80 && g[1] <= 0x9f),
+                   "groups control character");
+    FUZZ_CHECK(strcmp(r->quota, "checked") == 0 ||
+                   strcmp(r->quota, "unchecked") == 0 ||
+                   strcmp(r->quota, "none") == 0,
+               "quota");
     FUZZ_CHECK(r->request_time_ms >= 0 &&
                    r->request_time_ms <=
                        (long)(LLMOIN_JOURNAL_REQUEST_TIME_MAX * 1000.0 + 0.5),
@@ -69,14 +79,15 @@ static void check_round_trip(const llmoin_journal_record_t *r)
     snprintf(seconds, sizeof seconds, "%ld.%03ld", r->request_time_ms / 1000,
              r->request_time_ms % 1000);
     line = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-                     " s:s, s:s, s:s, s:s}",
+                     " s:s, s:s, s:s, s:s, s:s, s:s}",
                      "v", "1", "ts", r->ts, "request_id", r->request_id,
                      "tenant_id", tenant, "user", r->user, "key_id", r->key_id,
                      "model", r->model, "pool", r->pool, "status", status,
                      "upstream_status", r->upstream_status, "prompt_tokens",
                      prompt, "completion_tokens", completion, "usage",
                      r->usage_source, "stream", r->stream ? "1" : "0",
-                     "request_time", seconds);
+                     "request_time", seconds, "groups", r->groups,
+                     "quota", r->quota);
     FUZZ_CHECK(line != NULL, "record does not render as JSON");
     text = json_dumps(line, JSON_COMPACT);
     json_decref(line);
@@ -97,7 +108,9 @@ static void check_round_trip(const llmoin_journal_record_t *r)
                    again.prompt_tokens == r->prompt_tokens &&
                    again.completion_tokens == r->completion_tokens &&
                    strcmp(again.usage_source, r->usage_source) == 0 &&
-                   again.stream == r->stream,
+                   again.stream == r->stream &&
+                   strcmp(again.groups, r->groups) == 0 &&
+                   strcmp(again.quota, r->quota) == 0,
                "round trip changes the record");
     FUZZ_CHECK(again.request_time_ms == r->request_time_ms,
                "round trip changes request_time");

@@ -4,7 +4,9 @@
  * trailing garbage and fields the parser does not know.
  *
  * Invalid lines are made from the valid one by changing one field with
- * jansson, so that each case fails for exactly one reason.
+ * jansson, so that each case fails for exactly one reason. valid_line is a
+ * line as nginx wrote it before "groups" and "quota" came (still valid);
+ * valid_line_quota has both.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +31,15 @@ static const char valid_line[] =
     "\"upstream_status\":\"200\",\"prompt_tokens\":\"12\","
     "\"completion_tokens\":\"40\",\"usage\":\"reported\",\"stream\":\"0\","
     "\"request_time\":\"0.042\"}";
+
+static const char valid_line_quota[] =
+    "{\"v\":\"1\",\"ts\":\"1764456000.123\","
+    "\"request_id\":\"0123456789abcdef0123456789abcdef\","
+    "\"tenant_id\":\"1\",\"user\":\"alice\",\"key_id\":\"\","
+    "\"model\":\"llama\",\"pool\":\"default\",\"status\":\"200\","
+    "\"upstream_status\":\"200\",\"prompt_tokens\":\"12\","
+    "\"completion_tokens\":\"40\",\"usage\":\"reported\",\"stream\":\"0\","
+    "\"request_time\":\"0.042\",\"groups\":\"staff,lab\",\"quota\":\"checked\"}";
 
 static void parse_ok(const char *line, size_t length, llmoin_journal_record_t *r)
 {
@@ -136,6 +147,9 @@ static void test_valid_line(void **state)
     assert_string_equal(r.usage_source, "reported");
     assert_false(r.stream);
     assert_int_equal(r.request_time_ms, 42);
+    /* a line from before "groups" and "quota": the defaults */
+    assert_string_equal(r.groups, "");
+    assert_string_equal(r.quota, "none");
 }
 
 static void test_valid_line_variants(void **state)
@@ -564,6 +578,122 @@ static void test_request_time_format(void **state)
                              "field 'request_time' is not a time in seconds");
 }
 
+/* ---- groups and quota (optional: missing reads as "" and "none") -------- */
+
+static void test_groups_and_quota(void **state)
+{
+    (void)state;
+    llmoin_journal_record_t r;
+
+    memset(&r, 0x55, sizeof r);
+    parse_ok(S(valid_line_quota), &r);
+    assert_string_equal(r.user, "alice");
+    assert_string_equal(r.key_id, "");
+    assert_int_equal(r.request_time_ms, 42);
+    assert_string_equal(r.groups, "staff,lab");
+    assert_string_equal(r.quota, "checked");
+
+    expect_field_ok("quota", "\"unchecked\"", &r);
+    assert_string_equal(r.quota, "unchecked");
+    assert_string_equal(r.groups, "");
+    expect_field_ok("quota", "\"none\"", &r);
+    assert_string_equal(r.quota, "none");
+    expect_field_ok("quota", "\"checked\"", &r);
+    assert_string_equal(r.quota, "checked");
+
+    expect_field_ok("groups", "\"\"", &r);
+    assert_string_equal(r.groups, "");
+    assert_string_equal(r.quota, "none");
+    expect_field_ok("groups", "\"staff\"", &r);
+    assert_string_equal(r.groups, "staff");
+    /* taken as written: splitting is for whoever counts per group */
+    expect_field_ok("groups", "\",a,,b c,\"", &r);
+    assert_string_equal(r.groups, ",a,,b c,");
+    expect_field_ok("groups", "\"Stra\\u00dfenbau,\\u7814\\u7a76\"", &r);
+    assert_string_equal(r.groups, "Stra\xc3\x9f" "enbau,\xe7\xa0\x94\xe7\xa9\xb6");
+}
+
+static void test_groups_and_quota_not_string(void **state)
+{
+    (void)state;
+    static const char *const fields[] = {"groups", "quota"};
+    static const char *const wrong_types[] = {"1", "null", "true", "[]", "{}", "0.5",
+                                              "[\"staff\"]"};
+    char want[96];
+
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        snprintf(want, sizeof want, "field '%s' is not a string", fields[i]);
+        for (size_t j = 0; j < sizeof wrong_types / sizeof wrong_types[0]; j++)
+            expect_field_refused(fields[i], wrong_types[j], want);
+    }
+}
+
+static void test_groups_length(void **state)
+{
+    (void)state;
+    llmoin_journal_record_t r;
+    const char *line;
+
+    assert_int_equal(LLMOIN_JOURNAL_GROUPS_MAX, 1024);
+    line = line_with("groups", repeated('g', LLMOIN_JOURNAL_GROUPS_MAX));
+    parse_ok(line, strlen(line), &r);
+    assert_int_equal(strlen(r.groups), LLMOIN_JOURNAL_GROUPS_MAX);
+    line = line_with("groups", repeated(',', LLMOIN_JOURNAL_GROUPS_MAX));
+    parse_ok(line, strlen(line), &r);
+    line = line_with("groups", repeated('g', LLMOIN_JOURNAL_GROUPS_MAX + 1));
+    expect_refused(line, strlen(line), "field 'groups' is empty or longer than 1024 bytes");
+    line = line_with("groups", repeated('g', 4096));
+    expect_refused(line, strlen(line), "field 'groups' is empty or longer than 1024 bytes");
+
+    /* bytes, not characters: 512 x U+00FC is 1024 bytes, one more is not */
+    {
+        char text[2 * 513 + 1];
+        for (size_t i = 0; i < 513; i++)
+            memcpy(text + 2 * i, "\xc3\xbc", 2);
+        text[2 * 512] = '\0';
+        line = line_with("groups", json_string(text));
+        parse_ok(line, strlen(line), &r);
+        assert_int_equal(strlen(r.groups), 1024);
+        memcpy(text + 2 * 512, "\xc3\xbc", 3);
+        line = line_with("groups", json_string(text));
+        expect_refused(line, strlen(line), "field 'groups' is empty or longer than 1024 bytes");
+    }
+}
+
+static void test_groups_control_characters(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "\"a\\u0001b\"", "\"staff\\n\"", "\"\\nstaff\"", "\"a\\tb\"", "\"a\\rb\"",
+        "\"a\\u001fb\"", "\"a\\u007fb\"", "\"\\u001b[31m\"",
+        /* C1 controls, U+0080..U+009F */
+        "\"a\\u0080b\"", "\"a\\u0085b\"", "\"a\\u009fb\"",
+    };
+    llmoin_journal_record_t r;
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_field_refused("groups", bad[i], "field 'groups' contains a control character");
+    /* neighbours of the control ranges are text */
+    expect_field_ok("groups", "\"a b~\\u00a0\\u00ff\"", &r);
+    assert_string_equal(r.groups, "a b~\xc2\xa0\xc3\xbf");
+    /* jansson refuses a NUL escape before the field is looked at */
+    expect_field_refused("groups", "\"a\\u0000b\"", "not a JSON object");
+}
+
+static void test_quota_choices(void **state)
+{
+    (void)state;
+    static const char *const unknown[] = {"\"Checked\"", "\"check\"", "\"yes\"",
+                                          "\"0\"", "\" none\"", "\"none \"",
+                                          "\"reported\""};
+
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
+        expect_field_refused("quota", unknown[i], "field 'quota' has an unknown value");
+    expect_field_refused("quota", "\"\"", "field 'quota' is empty or longer than 15 bytes");
+    expect_field_refused("quota", "\"unchecked-redis-down\"",
+                         "field 'quota' is empty or longer than 15 bytes");
+}
+
 /* The first bad field is the one named; the order is the line's order. */
 static void test_first_problem_reported(void **state)
 {
@@ -574,6 +704,21 @@ static void test_first_problem_reported(void **state)
                      "\"0123456789abcdef0123456789abcdef\",\"tenant_id\":\"x\","
                      "\"status\":\"y\"}"),
                    "field 'tenant_id' is not a non-negative whole number");
+    /* groups and quota come after request_time, groups first */
+    expect_refused(S("{\"v\":\"1\",\"ts\":\"1764456000\",\"request_id\":"
+                     "\"0123456789abcdef0123456789abcdef\",\"tenant_id\":\"1\","
+                     "\"user\":\"u\",\"key_id\":\"\",\"model\":\"m\",\"pool\":\"p\","
+                     "\"status\":\"200\",\"upstream_status\":\"\",\"prompt_tokens\":\"1\","
+                     "\"completion_tokens\":\"2\",\"usage\":\"none\",\"stream\":\"0\","
+                     "\"request_time\":\"x\",\"groups\":1,\"quota\":\"x\"}"),
+                   "field 'request_time' is not a time in seconds");
+    expect_refused(S("{\"quota\":\"x\",\"v\":\"1\",\"ts\":\"1764456000\",\"request_id\":"
+                     "\"0123456789abcdef0123456789abcdef\",\"tenant_id\":\"1\","
+                     "\"user\":\"u\",\"key_id\":\"\",\"model\":\"m\",\"pool\":\"p\","
+                     "\"status\":\"200\",\"upstream_status\":\"\",\"prompt_tokens\":\"1\","
+                     "\"completion_tokens\":\"2\",\"usage\":\"none\",\"stream\":\"0\","
+                     "\"request_time\":\"0\",\"groups\":\"a\\u0007\"}"),
+                   "field 'groups' contains a control character");
 }
 
 static void test_reason_buffer(void **state)
@@ -619,6 +764,11 @@ int main(void)
         cmocka_unit_test(test_request_time_out_of_range),
         cmocka_unit_test(test_choices),
         cmocka_unit_test(test_request_time_format),
+        cmocka_unit_test(test_groups_and_quota),
+        cmocka_unit_test(test_groups_and_quota_not_string),
+        cmocka_unit_test(test_groups_length),
+        cmocka_unit_test(test_groups_control_characters),
+        cmocka_unit_test(test_quota_choices),
         cmocka_unit_test(test_first_problem_reported),
         cmocka_unit_test(test_reason_buffer),
     };
