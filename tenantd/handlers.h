@@ -30,6 +30,11 @@ void tenant_models_list(api_request_t *request, api_response_t *response);
 void tenant_models_allow(api_request_t *request, api_response_t *response);
 void tenant_models_remove(api_request_t *request, api_response_t *response);
 
+/* limits.c */
+void limits_list(api_request_t *request, api_response_t *response);
+void limits_set(api_request_t *request, api_response_t *response);
+void limits_clear(api_request_t *request, api_response_t *response);
+
 /* keys.c */
 void keys_list(api_request_t *request, api_response_t *response);
 void keys_create(api_request_t *request, api_response_t *response);

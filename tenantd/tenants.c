@@ -1,4 +1,5 @@
-/* Tenants: list, create, show, suspend, resume. */
+/* Tenants: list, create, show, change (name, host names, model restriction,
+ * quota settings), suspend, resume. */
 #include "audit.h"
 #include "change.h"
 #include "handlers.h"
@@ -7,6 +8,7 @@
 #include "strbuf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #define SLUG_PATTERN "^[a-z][a-z0-9-]{1,31}$"
 #define SLUG_HELP    "2 to 32 lowercase letters, digits or dashes, starting with a letter"
@@ -26,13 +28,24 @@ static const field_spec_t update_fields[] = {
       "a non-empty name without control characters", 0 },
     { "hosts", JSON_ARRAY, false, false, 253, HOST_PATTERN, HOST_HELP, 16 },
     { "models_restricted", JSON_TRUE, false, false, 0, NULL, NULL, 0 },
+    { "max_tokens_cap", JSON_INTEGER, false, false, 0, NULL, NULL, 0 },
+    { "quota_fail_mode", JSON_STRING, false, false, 6, "^(closed|open)$", "closed or open", 0 },
     FIELD_SPEC_END
 };
 
+/* schema/0004_quotas.sql: tenants.max_tokens_cap */
+#define MAX_TOKENS_CAP_MIN 1
+#define MAX_TOKENS_CAP_MAX 1000000
+
+/* $4 is the body: the settings it names (models_restricted, max_tokens_cap,
+ * quota_fail_mode) change, the others stay. */
 static const char update_sql[] =
     "UPDATE tenants SET name = coalesce($2, name),"
     " hosts = coalesce($3::text[], hosts),"
-    " models_restricted = coalesce($4::boolean, models_restricted),"
+    " models_restricted = coalesce(($4::jsonb->>'models_restricted')::boolean,"
+    "                              models_restricted),"
+    " max_tokens_cap = coalesce(($4::jsonb->>'max_tokens_cap')::integer, max_tokens_cap),"
+    " quota_fail_mode = coalesce($4::jsonb->>'quota_fail_mode', quota_fail_mode),"
     " updated_at = now() WHERE slug = $1";
 
 /* A host name narrows requests to one tenant: it cannot belong to two. */
@@ -264,8 +277,8 @@ hosts_are_free(api_request_t *request, api_response_t *response, const char *hos
 void
 tenants_update(api_request_t *request, api_response_t *response)
 {
-    char             message[512], object[64], not_found[300];
-    json_t          *body, *restricted;
+    char             message[512], object[64], not_found[300], *settings = NULL;
+    json_t          *body, *cap;
     llmoin_strbuf_t  hosts = LLMOIN_STRBUF_INIT;
     change_t         change = {
         .document_sql = document_locked_sql,
@@ -291,20 +304,32 @@ tenants_update(api_request_t *request, api_response_t *response)
     }
     if (json_object_size(body) == 0) {
         api_error(response, 400, "invalid_request_error", "invalid_body",
-                  "nothing to change: give name, hosts or models_restricted");
+                  "nothing to change: give name, hosts, models_restricted, max_tokens_cap "
+                  "or quota_fail_mode");
         json_decref(body);
         return;
     }
-    restricted = json_object_get(body, "models_restricted");
+    cap = json_object_get(body, "max_tokens_cap");
+    if (cap != NULL && (json_integer_value(cap) < MAX_TOKENS_CAP_MIN
+                        || json_integer_value(cap) > MAX_TOKENS_CAP_MAX))
+    {
+        api_error(response, 400, "invalid_request_error", "invalid_body",
+                  "field 'max_tokens_cap' must be an integer from %d to %d",
+                  MAX_TOKENS_CAP_MIN, MAX_TOKENS_CAP_MAX);
+        json_decref(body);
+        return;
+    }
+    settings = json_dumps(body, JSON_COMPACT);
     change.params[0] = request->params[0];
     change.params[1] = json_string_value(json_object_get(body, "name"));
     change.params[2] = db_array_from_json(&hosts, json_object_get(body, "hosts"));
-    change.params[3] = restricted == NULL ? NULL : json_is_true(restricted) ? "true" : "false";
+    change.params[3] = settings;
     snprintf(object, sizeof(object), "tenant:%s", request->params[0]);
     snprintf(not_found, sizeof(not_found), "tenant '%s' not found", request->params[0]);
     if (hosts_are_free(request, response, change.params[2])) {
         change_apply(request, response, &change);
     }
+    free(settings);
     llmoin_strbuf_free(&hosts);
     json_decref(body);
 }

@@ -14,6 +14,11 @@ static bool is_option(const char *tok)
     return tok[0] == '-' && tok[1] != '\0';
 }
 
+static bool is_negative_number(const char *tok)
+{
+    return tok[0] == '-' && tok[1] >= '0' && tok[1] <= '9';
+}
+
 /* --help wins over everything but a wrong command word, wherever it is. */
 static bool wants_help(int argc, const char *const argv[])
 {
@@ -130,8 +135,10 @@ static int take_option(struct ctl_invocation *inv, int argc, const char *const a
         *slot = eq + 1;
         return 0;
     }
-    /* "--name --output json" is a forgotten value, not a name "--output". */
-    if (*i + 1 >= argc || is_option(argv[*i + 1]))
+    /* "--name --output json" is a forgotten value, not a name "--output";
+     * "--rpm -5" is a value (no option starts with a digit), for the value's
+     * check to say what is wrong with it. */
+    if (*i + 1 >= argc || (is_option(argv[*i + 1]) && !is_negative_number(argv[*i + 1])))
         return ctl_fail(err, CTL_EXIT_USAGE, "option %s needs a value", p->name);
     *slot = argv[++*i];
     return 0;

@@ -21,6 +21,20 @@ static const char *const shell_choices[] = { "bash", NULL };
 static const char *const restriction_choices[] = { "all", "allow-list", NULL };
 static const char *const restriction_json[] = { "false", "true" };
 static const char *const empty_list_json[] = { "[]" };
+/* tenant update --quota-fail-mode */
+static const char *const fail_mode_choices[] = { "closed", "open", NULL };
+/* limits: which row a command names. No subject option: the tenant's own. */
+static const char *const tenant_row[] = { "scope", "tenant", "subject", "", NULL };
+static const char *const user_scope[] = { "scope", "user", NULL };
+static const char *const group_scope[] = { "scope", "group", NULL };
+static const char *const key_scope[] = { "scope", "key", NULL };
+static const char *const default_user_row[] = { "scope", "user", "subject", "", NULL };
+static const char *const default_group_row[] = { "scope", "group", "subject", "", NULL };
+static const char *const default_key_row[] = { "scope", "key", "subject", "", NULL };
+
+/* The largest values tenantd takes (integer and bigint columns of limits). */
+#define INT_LIMIT_MAX 2147483647LL
+#define BIGINT_LIMIT_MAX 9223372036854775807LL
 
 /* Sends the row's request and renders the answer. */
 static int cmd_api(const struct ctl_invocation *inv, const struct ctl_context *ctx,
@@ -70,10 +84,13 @@ static int check_usage_range(const struct ctl_invocation *inv, struct ctl_error 
 #define TENANT_PATH_ARG(NAME) \
     { .name = NAME, .kind = KIND_SLUG, .dest = DEST_PATH, .help = SLUG_HELP }
 
-#define EXAMPLE_TENANT(SLUG, NAME, STATUS, RESTRICTED, HOSTS, CREATED, UPDATED)          \
+#define EXAMPLE_TENANT_QUOTA(SLUG, NAME, STATUS, RESTRICTED, HOSTS, CAP, MODE, CREATED, UPDATED) \
     "{\"slug\":\"" SLUG "\",\"name\":\"" NAME "\",\"status\":\"" STATUS "\","              \
     "\"models_restricted\":" RESTRICTED ",\"hosts\":[" HOSTS "],\"dev_idp\":false,"         \
+    "\"max_tokens_cap\":" CAP ",\"quota_fail_mode\":\"" MODE "\","                          \
     "\"created_at\":\"" CREATED "\",\"updated_at\":\"" UPDATED "\"}"
+#define EXAMPLE_TENANT(SLUG, NAME, STATUS, RESTRICTED, HOSTS, CREATED, UPDATED) \
+    EXAMPLE_TENANT_QUOTA(SLUG, NAME, STATUS, RESTRICTED, HOSTS, "4096", "closed", CREATED, UPDATED)
 #define EXAMPLE_TENANT_HAMBURG                                                      \
     EXAMPLE_TENANT("hamburg", "Freie und Hansestadt Hamburg", "active", "false", "",   \
                    "2026-11-29T22:00:00Z", "2026-11-29T22:00:00Z")
@@ -102,6 +119,35 @@ static int check_usage_range(const struct ctl_invocation *inv, struct ctl_error 
     "{\"alias\":\"llama-3.1-8b\",\"pool\":\"default\",\"dedicated_pool\":false}"
 #define EXAMPLE_ALLOWED_MISTRAL \
     "{\"alias\":\"mistral-7b\",\"pool\":\"hamburg\",\"dedicated_pool\":true}"
+#define EXAMPLE_LIMITS(ROWS)                                                                   \
+    "{\"tenant\":\"hamburg\",\"max_tokens_cap\":4096,\"quota_fail_mode\":\"closed\","         \
+    "\"data\":[" ROWS "]}"
+#define EXAMPLE_LIMIT(SCOPE, SUBJECT, RPM, TPM, CONCURRENT, MONTHLY)                            \
+    "{\"scope\":\"" SCOPE "\",\"subject\":\"" SUBJECT "\",\"rpm\":" RPM ",\"tpm\":" TPM       \
+    ",\"concurrent\":" CONCURRENT ",\"monthly_tokens\":" MONTHLY "}"
+#define EXAMPLE_LIMIT_TENANT EXAMPLE_LIMIT("tenant", "", "600", "200000", "null", "50000000")
+#define EXAMPLE_LIMIT_GROUP EXAMPLE_LIMIT("group", "referat-1", "null", "null", "null", "5000000")
+#define EXAMPLE_LIMIT_USERS EXAMPLE_LIMIT("user", "", "30", "20000", "4", "1000000")
+#define EXAMPLE_LIMIT_ALICE EXAMPLE_LIMIT("user", "alice", "60", "null", "null", "null")
+
+/* Which row of a tenant's limits: none of these names the tenant's own. */
+#define LIMIT_SUBJECT_OPTIONS(DEST)                                                               \
+    { .name = "--user", .metavar = "USER", .kind = KIND_TEXT, .dest = DEST, .field = "subject", \
+      .also = user_scope, .help = "A user, by the user id of their keys and tokens" },          \
+    { .name = "--group", .metavar = "GROUP", .kind = KIND_TEXT, .dest = DEST,                   \
+      .field = "subject", .also = group_scope,                                                  \
+      .help = "A group from the users' tokens: its members share the limits" },                 \
+    { .name = "--key", .metavar = "KEYID", .kind = KIND_KEY_ID, .dest = DEST, .field = "subject", \
+      .also = key_scope, .help = "An API key of the tenant, by its id (key_...)" },             \
+    { .name = "--default-user", .kind = KIND_FLAG, .dest = DEST, .also = default_user_row,      \
+      .help = "Every user without limits of their own" },                                       \
+    { .name = "--default-group", .kind = KIND_FLAG, .dest = DEST, .also = default_group_row,    \
+      .help = "Every group without limits of its own" },                                        \
+    { .name = "--default-key", .kind = KIND_FLAG, .dest = DEST, .also = default_key_row,        \
+      .help = "Every API key without limits of its own" }
+#define LIMIT_SUBJECT_RULE                                                                        \
+    { RULE_AT_MOST_ONE, { "--user", "--group", "--key", "--default-user", "--default-group",     \
+                          "--default-key" } }
 
 const struct ctl_command ctl_commands[] = {
     {
@@ -144,12 +190,18 @@ const struct ctl_command ctl_commands[] = {
     {
         .words = "tenant update",
         .handler = cmd_api,
-        .summary = "Change a tenant's name, host names or model restriction",
+        .summary = "Change a tenant's name, host names, model restriction or quota settings",
         .description = "--hosts replaces the tenant's host names: requests to them must carry this\n"
                        "tenant's credentials (a host name belongs to one tenant at most).\n"
                        "--models allow-list holds the tenant to the models allowed with\n"
                        "'llmoinctl model allow' (an empty list then allows none); --models all\n"
-                       "lets it use every model again and keeps the list.",
+                       "lets it use every model again and keeps the list.\n"
+                       "--max-tokens-cap is the most tokens one request may ask for (max_tokens):\n"
+                       "a request asking for more is refused, one asking for none is counted as\n"
+                       "asking for the cap.\n"
+                       "--quota-fail-mode says what the gateway does while it cannot reach the\n"
+                       "quota store: closed refuses requests (503), open lets them pass unchecked.\n"
+                       "Limits themselves are set with 'llmoinctl limits set'.",
         .method = "PATCH",
         .path = "/admin/v1/tenants/{SLUG}",
         .view = VIEW_OBJECT,
@@ -165,9 +217,17 @@ const struct ctl_command ctl_commands[] = {
             { .name = "--models", .kind = KIND_CHOICE, .choices = restriction_choices,
               .json_values = restriction_json, .dest = DEST_BODY, .field = "models_restricted",
               .help = "all: every model; allow-list: only the models allowed for the tenant" },
+            { .name = "--max-tokens-cap", .metavar = "N", .kind = KIND_NUMBER, .min = 1,
+              .max = 1000000, .dest = DEST_BODY, .field = "max_tokens_cap",
+              .help = "The most tokens a request may ask for, 1 to 1000000 (new tenants: 4096)" },
+            { .name = "--quota-fail-mode", .kind = KIND_CHOICE, .choices = fail_mode_choices,
+              .dest = DEST_BODY, .field = "quota_fail_mode",
+              .help = "While the quota store is unreachable: closed refuses requests, open "
+                      "lets them pass unchecked (new tenants: closed)" },
         },
         .rules = {
-            { RULE_AT_LEAST_ONE, { "--name", "--hosts", "--no-hosts", "--models" } },
+            { RULE_AT_LEAST_ONE, { "--name", "--hosts", "--no-hosts", "--models",
+                                   "--max-tokens-cap", "--quota-fail-mode" } },
             { RULE_AT_MOST_ONE, { "--hosts", "--no-hosts" } },
         },
         .example = { "tenant", "update", "hamburg", "--hosts", "llmoin.hamburg.de",
@@ -445,6 +505,81 @@ const struct ctl_command ctl_commands[] = {
                                             EXAMPLE_ALLOWED_MISTRAL),
     },
     {
+        .words = "limits set",
+        .handler = cmd_api,
+        .summary = "Set or lift limits of a tenant, a group, a user or an API key",
+        .description = "Without a subject option the limits are the tenant's as a whole (all its\n"
+                       "users together). A request counts against the tenant's limits, its user's,\n"
+                       "its API key's and those of each of its groups; a group, user or key\n"
+                       "without limits of its own gets the default row (--default-group,\n"
+                       "--default-user, --default-key), if there is one. Limits not given keep\n"
+                       "their value; none lifts one; a row left without limits is removed.\n"
+                       "Prints the tenant's limits; the gateway follows within 2 s.",
+        .method = "PUT",
+        .path = "/admin/v1/tenants/{TENANT}/limits",
+        .view = VIEW_LIMITS,
+        .args = { TENANT_PATH_ARG("TENANT") },
+        .options = {
+            LIMIT_SUBJECT_OPTIONS(DEST_BODY),
+            { .name = "--rpm", .metavar = "N", .kind = KIND_LIMIT, .max = INT_LIMIT_MAX,
+              .dest = DEST_BODY, .field = "rpm",
+              .help = "Requests per minute, or none" },
+            { .name = "--tpm", .metavar = "N", .kind = KIND_LIMIT, .max = BIGINT_LIMIT_MAX,
+              .dest = DEST_BODY, .field = "tpm",
+              .help = "Tokens per minute, or none" },
+            { .name = "--concurrent", .metavar = "N", .kind = KIND_LIMIT, .max = INT_LIMIT_MAX,
+              .dest = DEST_BODY, .field = "concurrent",
+              .help = "Requests in flight at the same time, or none" },
+            { .name = "--monthly-tokens", .metavar = "N", .kind = KIND_LIMIT,
+              .max = BIGINT_LIMIT_MAX, .dest = DEST_BODY, .field = "monthly_tokens",
+              .help = "Tokens per calendar month (Europe/Berlin), or none" },
+        },
+        .rules = {
+            LIMIT_SUBJECT_RULE,
+            { RULE_AT_LEAST_ONE, { "--rpm", "--tpm", "--concurrent", "--monthly-tokens" } },
+        },
+        .preset = tenant_row,
+        .example = { "limits", "set", "hamburg", "--default-user", "--rpm", "30", "--tpm", "20000",
+                     "--concurrent", "4", "--monthly-tokens", "1000000" },
+        .example_response = EXAMPLE_LIMITS(EXAMPLE_LIMIT_TENANT "," EXAMPLE_LIMIT_GROUP ","
+                                           EXAMPLE_LIMIT_USERS "," EXAMPLE_LIMIT_ALICE),
+    },
+    {
+        .words = "limits show",
+        .handler = cmd_api,
+        .summary = "Show a tenant's limits, its max_tokens cap and quota fail mode",
+        .description = "A dash means no limit; (default) marks the row for every group, user or\n"
+                       "key without one of its own. The first line tells the most tokens a\n"
+                       "request may ask for (max_tokens_cap) and what the gateway does while it\n"
+                       "cannot reach the quota store (quota_fail_mode closed: refuse requests;\n"
+                       "open: let them pass unchecked); 'llmoinctl tenant update' changes both.",
+        .method = "GET",
+        .path = "/admin/v1/tenants/{TENANT}/limits",
+        .view = VIEW_LIMITS,
+        .args = { TENANT_PATH_ARG("TENANT") },
+        .example = { "limits", "show", "hamburg" },
+        .example_response = EXAMPLE_LIMITS(EXAMPLE_LIMIT_TENANT "," EXAMPLE_LIMIT_GROUP ","
+                                           EXAMPLE_LIMIT_USERS "," EXAMPLE_LIMIT_ALICE),
+    },
+    {
+        .words = "limits clear",
+        .handler = cmd_api,
+        .summary = "Remove a row of a tenant's limits",
+        .description = "Without a subject option it removes the tenant's own limits. A user,\n"
+                       "group or key whose row is removed falls back to the default row, if\n"
+                       "there is one. Prints the tenant's limits; the gateway follows within 2 s.",
+        .method = "DELETE",
+        .path = "/admin/v1/tenants/{TENANT}/limits",
+        .view = VIEW_LIMITS,
+        .args = { TENANT_PATH_ARG("TENANT") },
+        .options = { LIMIT_SUBJECT_OPTIONS(DEST_QUERY) },
+        .rules = { LIMIT_SUBJECT_RULE },
+        .preset = tenant_row,
+        .example = { "limits", "clear", "hamburg", "--user", "alice" },
+        .example_response = EXAMPLE_LIMITS(EXAMPLE_LIMIT_TENANT "," EXAMPLE_LIMIT_GROUP ","
+                                           EXAMPLE_LIMIT_USERS),
+    },
+    {
         .words = "usage",
         .handler = cmd_api,
         .summary = "Show a tenant's token usage by day, user or model",
@@ -627,6 +762,21 @@ bool command_is_group(const char *words)
 
     for (const struct ctl_command *c = ctl_commands; c->words; c++)
         if (strncmp(c->words, words, n) == 0 && c->words[n] == ' ')
+            return true;
+    return false;
+}
+
+bool command_has_body(const struct ctl_command *cmd)
+{
+    return cmd->method && strcmp(cmd->method, "GET") != 0 && strcmp(cmd->method, "DELETE") != 0;
+}
+
+bool param_sends(const struct ctl_param *p, const char *name)
+{
+    if (p->field && p->dest != DEST_METHOD && strcmp(p->field, name) == 0)
+        return true;
+    for (size_t i = 0; p->also && p->also[i]; i += 2)
+        if (strcmp(p->also[i], name) == 0)
             return true;
     return false;
 }

@@ -15,7 +15,7 @@
 
 #define CTL_DEFAULT_SOCKET "/run/llmoin/tenantd.sock"
 
-enum { CTL_MAX_ARGS = 3, CTL_MAX_OPTS = 8, CTL_MAX_RULES = 2, CTL_MAX_EXAMPLE = 12 };
+enum { CTL_MAX_ARGS = 3, CTL_MAX_OPTS = 12, CTL_MAX_RULES = 2, CTL_MAX_EXAMPLE = 12 };
 
 /* How a value is checked (and completed in bash), and what JSON it becomes
  * in a request body (values.c): a string unless said otherwise. */
@@ -36,6 +36,8 @@ enum ctl_kind {
     KIND_EXPIRY,    /* Nd, Nh or Nm from now -> RFC 3339 UTC time; a date or an
                      * RFC 3339 time is sent as given */
     KIND_SECONDS,   /* N, Ns, Nm or Nh -> integer seconds in .min...max */
+    KIND_NUMBER,    /* a whole number in .min...max -> that integer */
+    KIND_LIMIT,     /* a whole number in 0...max -> that integer, or "none" -> null */
 };
 
 /* Where a value goes in the request to tenantd. */
@@ -63,7 +65,11 @@ struct ctl_param {
     /* JSON text sent instead of the value: KIND_CHOICE one per choice (in the
      * same order), KIND_FLAG one; NULL sends a choice as a string. */
     const char *const *json_values;
-    long long min, max; /* KIND_SECONDS: the allowed range */
+    long long min, max; /* KIND_SECONDS, KIND_NUMBER: the allowed range; KIND_LIMIT: max */
+    /* Name/value pairs (NULL-terminated; strings) this option sends along,
+     * to the same place as its value: --user U sends "scope": "user" too.
+     * A flag with .also and no .field sends only these. */
+    const char *const *also;
 };
 
 /* Relations between a command's options, checked after every value passed
@@ -109,6 +115,10 @@ struct ctl_command {
     bool hidden;                         /* left out of --help and completion */
     const char *example[CTL_MAX_EXAMPLE]; /* argv after "llmoinctl"; must parse */
     const char *example_response;         /* canned answer, rendered in docs */
+    /* Name/value pairs (NULL-terminated; strings) sent unless a given option
+     * sends that name (see ctl_param.also): in the body, or in the query of
+     * a GET or DELETE. E.g. "scope": "tenant" when no subject is given. */
+    const char *const *preset;
 };
 
 enum ctl_global { GLOBAL_SOCKET, GLOBAL_OUTPUT, GLOBAL_HELP, GLOBAL_VERSION, CTL_GLOBAL_COUNT };
@@ -145,6 +155,10 @@ const struct ctl_rule *command_option_group(const struct ctl_command *cmd, const
 const struct ctl_command *command_find(const char *words);
 /* True if words are the leading words of some command ("tenant"). */
 bool command_is_group(const char *words);
+/* Whether the row's request carries a JSON body (not GET or DELETE). */
+bool command_has_body(const struct ctl_command *cmd);
+/* Whether p sends `name` (as its .field or in its .also). */
+bool param_sends(const struct ctl_param *p, const char *name);
 /* The value given for option `name` (or its default), or NULL. */
 const char *inv_option(const struct ctl_invocation *inv, const char *name);
 

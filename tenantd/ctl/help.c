@@ -1,5 +1,7 @@
 #include "help.h"
 
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "validate.h"
@@ -127,6 +129,9 @@ static void request_value(struct sbuf *sb, const struct ctl_param *p, bool posit
         sbuf_addc(sb, '[');
         help_metavar(sb, p);
         sbuf_addc(sb, ']');
+    } else if (p->kind == KIND_LIMIT) {
+        help_metavar(sb, p);
+        sbuf_add(sb, "|null");
     } else if (p->kind == KIND_JSON_FILE) {
         sbuf_addc(sb, '<');
         help_metavar(sb, p);
@@ -136,26 +141,112 @@ static void request_value(struct sbuf *sb, const struct ctl_param *p, bool posit
     }
 }
 
-/* Whether a parameter before the k-th (arguments first) sends `field`. */
-static bool body_field_before(const struct ctl_command *cmd, size_t k, const char *field)
-{
-    size_t nargs = command_nargs(cmd);
+/* What one parameter or preset sends for a name, in the order the request
+ * is built: the row's presets, then each argument and option's .also pairs
+ * and value. */
+struct sent {
+    const char *name;
+    const struct ctl_param *p; /* NULL: a preset pair */
+    const char *text;          /* a pair's value; NULL: p's own value */
+    bool positional;
+};
 
-    for (size_t j = 0; j < k; j++) {
+/* The k-th thing the row sends to dest; false past the last. */
+static bool sent_at(const struct ctl_command *cmd, enum ctl_dest dest, size_t k,
+                    struct sent *out)
+{
+    size_t nargs = command_nargs(cmd), n = nargs + command_nopts(cmd);
+    enum ctl_dest preset_dest = command_has_body(cmd) ? DEST_BODY : DEST_QUERY;
+
+    for (size_t i = 0; preset_dest == dest && cmd->preset && cmd->preset[i]; i += 2)
+        if (k-- == 0) {
+            *out = (struct sent){ cmd->preset[i], NULL, cmd->preset[i + 1], false };
+            return true;
+        }
+    for (size_t j = 0; j < n; j++) {
         const struct ctl_param *p = j < nargs ? &cmd->args[j] : &cmd->options[j - nargs];
 
-        if (p->dest == DEST_BODY && strcmp(p->field, field) == 0)
+        if (p->dest != dest)
+            continue;
+        for (size_t i = 0; p->also && p->also[i]; i += 2)
+            if (k-- == 0) {
+                *out = (struct sent){ p->also[i], p, p->also[i + 1], j < nargs };
+                return true;
+            }
+        if (p->field && k-- == 0) {
+            *out = (struct sent){ p->field, p, NULL, j < nargs };
             return true;
+        }
     }
     return false;
+}
+
+/* A fixed value as it appears in the request: a JSON string in a body,
+ * the text in a query ("" when empty). */
+static void fixed_value(struct sbuf *sb, const char *text, enum ctl_dest dest)
+{
+    json_t *s = dest == DEST_BODY ? json_string(text) : NULL;
+    char *dumped = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+
+    if (dumped)
+        sbuf_add(sb, dumped);
+    else
+        sbuf_add(sb, text[0] ? text : "\"\"");
+    free(dumped);
+    json_decref(s);
+}
+
+/* "name=a|b" (query) or "\"name\":a|b" (body) for each name the row sends to
+ * dest, in the order of first mention; alternatives for the same name
+ * (--hosts, --no-hosts) share one entry, each alternative shown once. */
+static void request_fields(struct sbuf *sb, const struct ctl_command *cmd, enum ctl_dest dest)
+{
+    struct sent a, b;
+    size_t count = 0;
+
+    for (size_t k = 0; sent_at(cmd, dest, k, &a); k++) {
+        struct sbuf shown = SBUF_INIT; /* "\n"-separated, to show each once */
+        bool first_mention = true;
+
+        for (size_t j = 0; j < k && first_mention; j++)
+            first_mention = sent_at(cmd, dest, j, &b) && strcmp(b.name, a.name) != 0;
+        if (!first_mention)
+            continue;
+        if (dest == DEST_QUERY)
+            sbuf_addf(sb, "%c%s=", count++ ? '&' : '?', a.name);
+        else
+            sbuf_addf(sb, "%s\"%s\":", count++ ? "," : ", body {", a.name);
+        for (size_t j = k, alternatives = 0; sent_at(cmd, dest, j, &b); j++) {
+            struct sbuf one = SBUF_INIT, key = SBUF_INIT;
+
+            if (strcmp(b.name, a.name) != 0)
+                continue;
+            if (b.text)
+                fixed_value(&one, b.text, dest);
+            else
+                request_value(&one, b.p, b.positional);
+            sbuf_addf(&key, "\n%s\n", sbuf_str(&one));
+            if (!strstr(sbuf_str(&shown), sbuf_str(&key))) {
+                if (alternatives++)
+                    sbuf_addc(sb, '|');
+                sbuf_add(sb, sbuf_str(&one));
+                sbuf_addf(&shown, "%s", sbuf_str(&key));
+            }
+            sb->failed |= one.failed || key.failed;
+            sbuf_free(&one);
+            sbuf_free(&key);
+        }
+        sb->failed |= shown.failed;
+        sbuf_free(&shown);
+    }
+    if (count && dest == DEST_BODY)
+        sbuf_addc(sb, '}');
 }
 
 /* Where each value goes, from the same fields request.c uses. */
 void help_request(struct sbuf *sb, const struct ctl_command *cmd)
 {
-    const struct ctl_param *p;
-    size_t nargs = command_nargs(cmd), n = nargs + command_nopts(cmd), fields = 0, methods = 0;
-    bool query = false;
+    size_t methods = 0;
 
     /* Flags choosing the method: "POST /path (--enable) or DELETE /path (--disable)". */
     for (size_t k = 0; k < command_nopts(cmd); k++)
@@ -164,32 +255,8 @@ void help_request(struct sbuf *sb, const struct ctl_command *cmd)
                       cmd->path, cmd->options[k].name);
     if (!methods)
         sbuf_addf(sb, "%s %s", cmd->method, cmd->path);
-    for (size_t k = 0; k < n; k++) {
-        p = k < nargs ? &cmd->args[k] : &cmd->options[k - nargs];
-        if (p->dest != DEST_QUERY)
-            continue;
-        sbuf_addf(sb, "%c%s=", query ? '&' : '?', p->field);
-        request_value(sb, p, k < nargs);
-        query = true;
-    }
-    /* Options sending the same field (--hosts, --no-hosts) share its entry. */
-    for (size_t k = 0; k < n; k++) {
-        p = k < nargs ? &cmd->args[k] : &cmd->options[k - nargs];
-        if (p->dest != DEST_BODY || body_field_before(cmd, k, p->field))
-            continue;
-        sbuf_addf(sb, "%s\"%s\":", fields++ ? "," : ", body {", p->field);
-        for (size_t j = k, alternatives = 0; j < n; j++) {
-            const struct ctl_param *q = j < nargs ? &cmd->args[j] : &cmd->options[j - nargs];
-
-            if (q->dest != DEST_BODY || strcmp(q->field, p->field) != 0)
-                continue;
-            if (alternatives++)
-                sbuf_addc(sb, '|');
-            request_value(sb, q, j < nargs);
-        }
-    }
-    if (fields)
-        sbuf_addc(sb, '}');
+    request_fields(sb, cmd, DEST_QUERY);
+    request_fields(sb, cmd, DEST_BODY);
 }
 
 /* Whether cmd belongs to group, i.e. its words start with "group ". */

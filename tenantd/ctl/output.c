@@ -62,6 +62,16 @@ static const struct column tenant_model_columns[] = {
     { NULL, NULL, false },
 };
 
+static const struct column limit_columns[] = {
+    { "SCOPE", "scope", false },
+    { "SUBJECT", "subject", false },
+    { "RPM", "rpm", true },
+    { "TPM", "tpm", true },
+    { "CONCURRENT", "concurrent", true },
+    { "MONTHLY", "monthly_tokens", true },
+    { NULL, NULL, false },
+};
+
 /* The first column's header is the report's "by" (DAY, USER or MODEL). */
 static const struct column usage_columns[] = {
     { NULL, "key", false },
@@ -314,8 +324,11 @@ static size_t column_setup(const struct column *cols, enum ctl_format fmt, const
     return n;
 }
 
+/* Changes a filled row for people (table mode); false when out of memory. */
+typedef bool (*row_hook)(char **cells, const json_t *item);
+
 static int write_list(FILE *out, enum ctl_format fmt, const json_t *doc,
-                      const struct column *cols, struct ctl_error *err)
+                      const struct column *cols, row_hook hook, struct ctl_error *err)
 {
     const json_t *data = json_object_get(doc, "data"), *item;
     const char *headers[MAX_COLUMNS];
@@ -331,7 +344,8 @@ static int write_list(FILE *out, enum ctl_format fmt, const json_t *doc,
             grid_free(&g);
             return unexpected("a \"data\" entry is not an object", err);
         }
-        if (!fill_row(&g, item, cols, fmt)) {
+        if (!fill_row(&g, item, cols, fmt) ||
+            (fmt == FORMAT_TABLE && hook && !hook(g.cells + (g.nrows - 1) * g.ncols, item))) {
             grid_free(&g);
             return out_of_memory(err);
         }
@@ -519,17 +533,55 @@ static int write_token(FILE *out, const json_t *doc, struct ctl_error *err)
     return 0;
 }
 
+/* Table mode of VIEW_LIMITS: the tenant's cap and fail mode come first. */
+static int limits_preface(FILE *out, const json_t *doc, struct ctl_error *err)
+{
+    const json_t *cap = json_object_get(doc, "max_tokens_cap");
+    const char *mode = json_string_value(json_object_get(doc, "quota_fail_mode"));
+    const char *tenant = json_string_value(json_object_get(doc, "tenant"));
+    struct sbuf slug = SBUF_INIT, fail = SBUF_INIT;
+
+    if (!json_is_integer(cap) || !mode)
+        return unexpected("no \"max_tokens_cap\" or \"quota_fail_mode\" in the limits", err);
+    text_sanitize(&slug, tenant ? tenant : "?");
+    text_sanitize(&fail, mode);
+    if (slug.failed || fail.failed) {
+        sbuf_free(&slug);
+        sbuf_free(&fail);
+        return out_of_memory(err);
+    }
+    fprintf(out, "Tenant %s: max_tokens_cap %lld, quota_fail_mode %s.\n\n", sbuf_str(&slug),
+            (long long)json_integer_value(cap), sbuf_str(&fail));
+    sbuf_free(&slug);
+    sbuf_free(&fail);
+    return 0;
+}
+
+/* Subject "" of a group, user or key row is the default for every one. */
+static bool limits_row(char **cells, const json_t *item)
+{
+    const char *scope = json_string_value(json_object_get(item, "scope"));
+    const char *subject = json_string_value(json_object_get(item, "subject"));
+
+    if (!scope || strcmp(scope, "tenant") == 0 || !subject || subject[0])
+        return true;
+    free(cells[1]);
+    return (cells[1] = strdup("(default)")) != NULL;
+}
+
 /* Views of {"data":[...]} documents: a row per entry. */
 static const struct list_view {
     enum ctl_view view;
     const struct column *columns;
     int (*preface)(FILE *out, const json_t *doc, struct ctl_error *err); /* table mode */
+    row_hook row;                                                        /* table mode */
 } list_views[] = {
-    { VIEW_TENANTS, tenant_columns, NULL },
-    { VIEW_KEYS, key_columns, NULL },
-    { VIEW_MODELS, model_columns, NULL },
-    { VIEW_ISSUERS, issuer_columns, NULL },
-    { VIEW_TENANT_MODELS, tenant_model_columns, tenant_models_preface },
+    { VIEW_TENANTS, tenant_columns, NULL, NULL },
+    { VIEW_KEYS, key_columns, NULL, NULL },
+    { VIEW_MODELS, model_columns, NULL, NULL },
+    { VIEW_ISSUERS, issuer_columns, NULL, NULL },
+    { VIEW_TENANT_MODELS, tenant_model_columns, tenant_models_preface, NULL },
+    { VIEW_LIMITS, limit_columns, limits_preface, limits_row },
 };
 
 int output_render(FILE *out, enum ctl_format fmt, enum ctl_view view, const json_t *doc,
@@ -550,7 +602,7 @@ int output_render(FILE *out, enum ctl_format fmt, enum ctl_view view, const json
             return unexpected("no \"data\" list", err);
         if (fmt == FORMAT_TABLE && v->preface && (rc = v->preface(out, doc, err)))
             return rc;
-        return write_list(out, fmt, doc, v->columns, err);
+        return write_list(out, fmt, doc, v->columns, v->row, err);
     }
     switch (view) {
     case VIEW_USAGE:

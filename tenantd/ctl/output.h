@@ -27,6 +27,7 @@ enum ctl_view {
     VIEW_ISSUERS, /* {"data":[issuer...]} */
     VIEW_TENANT_MODELS, /* {"tenant","models_restricted","data":[allowed model...]} */
     VIEW_TOKEN,   /* an object whose "token" is all that table mode prints */
+    VIEW_LIMITS,  /* {"tenant","max_tokens_cap","quota_fail_mode","data":[limit...]} */
 };
 
 /* Writes doc in fmt; a NULL doc (empty answer) prints nothing. Fails with

@@ -29,7 +29,21 @@ static const char *method(const struct ctl_invocation *inv)
     return inv->cmd->method;
 }
 
-/* Adds one value to wherever its parameter says it goes. */
+/* One name/value pair of the table, a string, to the query or the body. */
+static int place_text(struct request *rq, enum ctl_dest dest, const char *name, const char *text,
+                      struct ctl_error *err)
+{
+    if (dest == DEST_QUERY) {
+        url_query_add(&rq->path, name, text);
+        return 0;
+    }
+    if (dest == DEST_BODY && json_object_set_new(rq->body, name, json_string(text)) != 0)
+        return ctl_fail(err, CTL_EXIT_API, "out of memory");
+    return 0;
+}
+
+/* Adds one value, and the pairs it sends along, to wherever its parameter
+ * says they go. */
 static int place(struct request *rq, const struct ctl_param *p, const char *value, time_t now,
                  struct ctl_error *err)
 {
@@ -37,6 +51,11 @@ static int place(struct request *rq, const struct ctl_param *p, const char *valu
     int rc;
 
     if (!value)
+        return 0;
+    for (size_t i = 0; p->also && p->also[i]; i += 2)
+        if ((rc = place_text(rq, p->dest, p->also[i], p->also[i + 1], err)))
+            return rc;
+    if (!p->field)
         return 0;
     if (p->dest == DEST_QUERY)
         url_query_add(&rq->path, p->field, value);
@@ -46,6 +65,35 @@ static int place(struct request *rq, const struct ctl_param *p, const char *valu
         return rc;
     if (json_object_set_new(rq->body, p->field, json) != 0)
         return ctl_fail(err, CTL_EXIT_API, "out of memory");
+    return 0;
+}
+
+/* Whether a value given (or defaulted) sends `name`. */
+static bool sent_by_option(const struct ctl_invocation *inv, const char *name)
+{
+    const struct ctl_command *cmd = inv->cmd;
+
+    for (size_t k = 0; k < command_nopts(cmd); k++)
+        if ((inv->opts[k] || cmd->options[k].def) && param_sends(&cmd->options[k], name))
+            return true;
+    for (size_t k = 0; k < inv->nargs; k++)
+        if (param_sends(&cmd->args[k], name))
+            return true;
+    return false;
+}
+
+/* The row's preset pairs that no value given replaces. */
+static int place_presets(const struct ctl_invocation *inv, struct request *rq,
+                         struct ctl_error *err)
+{
+    const struct ctl_command *cmd = inv->cmd;
+    enum ctl_dest dest = rq->body ? DEST_BODY : DEST_QUERY;
+    int rc;
+
+    for (size_t i = 0; cmd->preset && cmd->preset[i]; i += 2)
+        if (!sent_by_option(inv, cmd->preset[i]) &&
+            (rc = place_text(rq, dest, cmd->preset[i], cmd->preset[i + 1], err)))
+            return rc;
     return 0;
 }
 
@@ -63,6 +111,7 @@ int request_build(const struct ctl_invocation *inv, time_t now, struct request *
     if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "DELETE") != 0 &&
         !(rq->body = json_object()))
         return ctl_fail(err, CTL_EXIT_API, "out of memory");
+    rc = place_presets(inv, rq, err);
     for (size_t k = 0; k < inv->nargs && rc == 0; k++)
         rc = place(rq, &cmd->args[k], inv->args[k], now, err);
     for (size_t k = 0; k < command_nopts(cmd) && rc == 0; k++)

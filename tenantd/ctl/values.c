@@ -313,6 +313,43 @@ int value_seconds(const char *label, const char *value, long long min, long long
     return 0;
 }
 
+/* ---- limits ------------------------------------------------------------------ */
+
+int value_number(const char *label, const char *value, long long min, long long max,
+                 long long *number, struct ctl_error *err)
+{
+    size_t n = strlen(value);
+    bool fits = n > 0 && all_digits(value);
+
+    /* Digit by digit, so that no number is too large to compare. */
+    *number = 0;
+    for (size_t i = 0; fits && i < n; i++) {
+        fits = *number <= (max - (value[i] - '0')) / 10;
+        if (fits)
+            *number = *number * 10 + (value[i] - '0');
+    }
+    if (!fits || *number < min)
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': expected a whole number from %lld "
+                        "to %lld", label, value, min, max);
+    return 0;
+}
+
+int value_limit(const char *label, const char *value, long long max, json_t **out,
+                struct ctl_error *err)
+{
+    long long number;
+
+    *out = NULL;
+    if (strcmp(value, "none") == 0)
+        return (*out = json_null()) ? 0 : out_of_memory(err);
+    if (value_number(label, value, 0, max, &number, err))
+        return ctl_fail(err, CTL_EXIT_USAGE,
+                        "invalid %s '%s': expected a whole number from 0 to %lld, or none to "
+                        "lift the limit",
+                        label, value, max);
+    return (*out = json_integer(number)) ? 0 : out_of_memory(err);
+}
+
 /* ---- by kind ---------------------------------------------------------------- */
 
 int value_check(const struct ctl_param *p, const char *value, struct ctl_error *err)
@@ -350,6 +387,12 @@ int value_check(const struct ctl_param *p, const char *value, struct ctl_error *
         return value_expiry(p->name, value, 0, when, err);
     case KIND_SECONDS:
         return value_seconds(p->name, value, p->min, p->max, &seconds, err);
+    case KIND_NUMBER:
+        return value_number(p->name, value, p->min, p->max, &seconds, err);
+    case KIND_LIMIT:
+        rc = value_limit(p->name, value, p->max, &list, err);
+        json_decref(list);
+        return rc;
     case KIND_FLAG:
         break;
     }
@@ -397,6 +440,12 @@ int value_to_json(const struct ctl_param *p, const char *value, time_t now, json
         if ((rc = value_seconds(p->name, value, p->min, p->max, &seconds, err)))
             return rc;
         return (*out = json_integer(seconds)) ? 0 : out_of_memory(err);
+    case KIND_NUMBER:
+        if ((rc = value_number(p->name, value, p->min, p->max, &seconds, err)))
+            return rc;
+        return (*out = json_integer(seconds)) ? 0 : out_of_memory(err);
+    case KIND_LIMIT:
+        return value_limit(p->name, value, p->max, out, err);
     default:
         break;
     }

@@ -2,7 +2,8 @@
  * Values from the command line by their parameter's kind: the check done
  * while parsing (nothing sent yet), and the JSON each becomes in a request.
  * Most kinds are strings sent as given; lists become arrays, a JSON file its
- * object, durations a computed time or a number of seconds.
+ * object, durations a computed time or a number of seconds, limits a number
+ * or null.
  */
 #ifndef LLMOINCTL_VALUES_H
 #define LLMOINCTL_VALUES_H
@@ -43,5 +44,12 @@ int value_expiry(const char *label, const char *value, time_t now, char out[32],
 /* N, Ns, Nm, Nh -> seconds in [min, max]. */
 int value_seconds(const char *label, const char *value, long long min, long long max,
                   long long *seconds, struct ctl_error *err);
+
+/* A whole number (digits only) in [min, max]. */
+int value_number(const char *label, const char *value, long long min, long long max,
+                 long long *number, struct ctl_error *err);
+/* A whole number in [0, max] -> that integer; "none" -> null (no limit). */
+int value_limit(const char *label, const char *value, long long max, json_t **out,
+                struct ctl_error *err);
 
 #endif

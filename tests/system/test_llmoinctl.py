@@ -3,8 +3,10 @@
 import base64
 import csv
 import datetime
+import http.client
 import io
 import json
+import socket
 import time
 
 from llmoin_stack import wait_until
@@ -109,7 +111,8 @@ def test_tenant_update_hosts_and_model_restriction(stack):
     upper = stack.ctl("tenant", "update", "niedersachsen", "--hosts", "KI.niedersachsen.de",
                       check=False)
     assert [nothing.returncode, both.returncode, upper.returncode] == [2, 2, 2]
-    assert "give at least one of --name, --hosts, --no-hosts or --models" in nothing.stderr
+    assert ("give at least one of --name, --hosts, --no-hosts, --models, --max-tokens-cap or "
+            "--quota-fail-mode") in nothing.stderr
     assert "--hosts and --no-hosts exclude each other" in both.stderr
     assert "invalid --hosts entry 'KI.niedersachsen.de'" in upper.stderr
 
@@ -266,3 +269,251 @@ def test_dev_token_signs_in_at_the_gateway(stack):
     assert stack.ctl_json("tenant", "dev-idp", "sachsen", "--disable")["dev_idp"] is False
     after = stack.ctl("dev-token", "sachsen", "--user", "alice", check=False)
     assert after.returncode == 1
+
+
+# --- limits ----------------------------------------------------------------------
+
+LIMITS_HEADER = ["SCOPE", "SUBJECT", "RPM", "TPM", "CONCURRENT", "MONTHLY"]
+INT_MAX = 2147483647
+
+
+def _limits_table(stack, tenant):
+    """(first line, header, rows split on blanks) of `limits show`."""
+    lines = stack.ctl("limits", "show", tenant).stdout.splitlines()
+    assert lines[1] == ""
+    return lines[0], lines[2].split(), [line.split() for line in lines[3:]]
+
+
+def _snapshot_tenant(stack, slug):
+    """The tenant's entry in the snapshot the gateway reads, or None."""
+    try:
+        snapshot = json.loads((stack.state / "run" / "snapshot.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return next((t for t in snapshot["tenants"] if t["slug"] == slug), None)
+
+
+def _wait_snapshot(stack, slug, check, what):
+    """Waits at most 2 s for the snapshot's entry of the tenant to pass check."""
+    def ready():
+        tenant = _snapshot_tenant(stack, slug)
+        return tenant if tenant is not None and check(tenant) else None
+    return wait_until(ready, timeout=2, what=what)
+
+
+def _limit_rows(tenant):
+    """{(scope, subject): (rpm, tpm, concurrent, monthly_tokens)} of a
+    limits list or a snapshot tenant."""
+    return {(row["scope"], row["subject"]): (row["rpm"], row["tpm"], row["concurrent"],
+                                             row["monthly_tokens"])
+            for row in tenant["limits" if "limits" in tenant else "data"]}
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=30)
+        self.socket_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.socket_path)
+
+
+def _api(stack, method, path, body):
+    """(status, JSON answer) of a request llmoinctl cannot send."""
+    connection = _UnixHTTPConnection(stack.env["LLMOIN_SOCKET"])
+    try:
+        connection.request(method, path, body=json.dumps(body),
+                           headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_limits_set_show_clear(stack):
+    stack.create_tenant("schleswig-holstein")
+    key_id, _ = stack.create_key("schleswig-holstein", "alice")
+    tenant = "schleswig-holstein"
+
+    first, header, rows = _limits_table(stack, tenant)
+    assert first == "Tenant schleswig-holstein: max_tokens_cap 4096, quota_fail_mode closed."
+    assert header == LIMITS_HEADER and rows == []
+
+    # No subject option: the tenant as a whole.
+    shown = stack.ctl("limits", "set", tenant, "--rpm", "600", "--tpm", "200000").stdout
+    assert shown.splitlines()[3].split() == ["tenant", "600", "200000", "-", "-"]
+    stack.ctl("limits", "set", tenant, "--default-user", "--rpm", "30", "--concurrent", "4")
+    stack.ctl("limits", "set", tenant, "--user", "alice", "--rpm", "60")
+    stack.ctl("limits", "set", tenant, "--key", key_id, "--monthly-tokens", "100000")
+    stack.ctl("limits", "set", tenant, "--group", "referat-1", "--tpm", "5000")
+    stack.ctl("limits", "set", tenant, "--default-group", "--monthly-tokens", "1000000")
+    stack.ctl("limits", "set", tenant, "--default-key", "--concurrent", str(INT_MAX))
+
+    _, _, rows = _limits_table(stack, tenant)
+    assert rows == [
+        ["tenant", "600", "200000", "-", "-"],
+        ["group", "(default)", "-", "-", "-", "1000000"],
+        ["group", "referat-1", "-", "5000", "-", "-"],
+        ["user", "(default)", "30", "-", "4", "-"],
+        ["user", "alice", "60", "-", "-", "-"],
+        ["key", "(default)", "-", "-", str(INT_MAX), "-"],
+        ["key", key_id, "-", "-", "-", "100000"],
+    ]
+    listed = stack.ctl_json("limits", "show", tenant)
+    assert (listed["tenant"], listed["max_tokens_cap"], listed["quota_fail_mode"]) == (
+        tenant, 4096, "closed")
+    assert listed["data"][0] == {"scope": "tenant", "subject": "", "rpm": 600, "tpm": 200000,
+                                 "concurrent": None, "monthly_tokens": None}
+    # csv keeps the subject as it is: "" is the default.
+    csv_rows = list(csv.DictReader(io.StringIO(
+        stack.ctl("limits", "show", tenant, "--output", "csv").stdout)))
+    assert csv_rows[3] == {"scope": "user", "subject": "", "rpm": "30", "tpm": "",
+                           "concurrent": "4", "monthly_tokens": ""}
+
+    # The gateway's snapshot carries them within 2 s.
+    expected = _limit_rows(listed)
+    _wait_snapshot(stack, tenant, lambda t: _limit_rows(t) == expected,
+                   what="the limits in the snapshot")
+
+    # Limits not given keep their value; none lifts one; a row left without
+    # any is gone.
+    after = stack.ctl_json("limits", "set", tenant, "--rpm", "none", "--concurrent", "8")
+    assert _limit_rows(after)[("tenant", "")] == (None, 200000, 8, None)
+    after = stack.ctl_json("limits", "set", tenant, "--user", "alice", "--rpm", "none")
+    assert ("user", "alice") not in _limit_rows(after)
+    after = stack.ctl_json("limits", "set", tenant, "--default-user", "--tpm", "0")
+    assert _limit_rows(after)[("user", "")] == (30, 0, 4, None)
+
+    # Clearing a row; the tenant's own without a subject option.
+    after = stack.ctl_json("limits", "clear", tenant, "--group", "referat-1")
+    assert ("group", "referat-1") not in _limit_rows(after)
+    again = stack.ctl("limits", "clear", tenant, "--group", "referat-1", check=False)
+    assert again.returncode == 1
+    assert again.stderr == ("llmoinctl: tenant 'schleswig-holstein' has no limits for group "
+                            "'referat-1' (HTTP 404, limit_not_found)\n")
+    stack.ctl("limits", "clear", tenant, "--default-user")
+    stack.ctl("limits", "clear", tenant, "--key", key_id)
+    after = stack.ctl_json("limits", "clear", tenant)
+    assert sorted(_limit_rows(after)) == [("group", ""), ("key", "")]
+    missing = stack.ctl("limits", "clear", tenant, check=False)
+    assert missing.returncode == 1
+    assert missing.stderr == ("llmoinctl: tenant 'schleswig-holstein' has no limits for the "
+                              "tenant as a whole (HTTP 404, limit_not_found)\n")
+    missing = stack.ctl("limits", "clear", tenant, "--default-user", check=False)
+    assert missing.stderr == ("llmoinctl: tenant 'schleswig-holstein' has no default limits for "
+                              "users (HTTP 404, limit_not_found)\n")
+    expected = _limit_rows(after)
+    _wait_snapshot(stack, tenant, lambda t: _limit_rows(t) == expected,
+                   what="the cleared limits in the snapshot")
+
+    # Every change is in the audit log, with what it was before and after.
+    audit = stack.sql("SELECT action, object, before IS NULL, after IS NULL FROM audit_log a"
+                      " JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = %s"
+                      " AND a.action LIKE 'tenant.limit.%%' ORDER BY a.id", tenant)
+    assert audit[0] == ("tenant.limit.set", f"tenant:{tenant}/limit:tenant", True, False)
+    assert ("tenant.limit.set", f"tenant:{tenant}/limit:user:alice", False, True) in audit
+    assert audit[-1] == ("tenant.limit.clear", f"tenant:{tenant}/limit:tenant", False, True)
+    assert len(audit) == 14  # 10 sets, 4 clears: a refused change leaves no row
+
+
+def test_limits_errors(stack):
+    stack.create_tenant("hessen")
+    stack.create_tenant("bayern")
+    other_key, _ = stack.create_key("bayern", "bob")
+
+    negative = stack.ctl("limits", "set", "hessen", "--rpm", "-5", check=False)
+    assert negative.returncode == 2
+    assert negative.stderr == ("llmoinctl: limits set: invalid --rpm '-5': expected a whole "
+                               "number from 0 to 2147483647, or none to lift the limit\n")
+    too_large = stack.ctl("limits", "set", "hessen", "--concurrent", str(INT_MAX + 1),
+                          check=False)
+    assert too_large.returncode == 2
+    assert too_large.stderr == (f"llmoinctl: limits set: invalid --concurrent '{INT_MAX + 1}': "
+                                f"expected a whole number from 0 to {INT_MAX}, or none to lift "
+                                "the limit\n")
+    nothing = stack.ctl("limits", "set", "hessen", "--user", "alice", check=False)
+    assert nothing.returncode == 2
+    assert nothing.stderr.startswith(
+        "llmoinctl: limits set: missing option: give at least one of --rpm, --tpm, --concurrent "
+        "or --monthly-tokens; usage: llmoinctl limits set TENANT [--user USER | --group GROUP | "
+        "--key KEYID | --default-user | --default-group | --default-key]")
+    both = stack.ctl("limits", "set", "hessen", "--user", "alice", "--default-user", "--rpm", "1",
+                     check=False)
+    assert both.returncode == 2
+    assert both.stderr == ("llmoinctl: limits set: options --user and --default-user exclude "
+                           "each other; give one\n")
+
+    unknown_key = stack.ctl("limits", "set", "hessen", "--key", "key_0000000000000000", "--rpm",
+                            "1", check=False)
+    assert unknown_key.returncode == 1
+    assert unknown_key.stderr == ("llmoinctl: tenant 'hessen' has no API key "
+                                  "'key_0000000000000000' (HTTP 404, key_not_found)\n")
+    foreign_key = stack.ctl("limits", "set", "hessen", "--key", other_key, "--rpm", "1",
+                            check=False)
+    assert foreign_key.returncode == 1
+    assert f"tenant 'hessen' has no API key '{other_key}'" in foreign_key.stderr
+    not_a_key = stack.ctl("limits", "set", "hessen", "--key", "bob", "--rpm", "1", check=False)
+    assert not_a_key.returncode == 1
+    assert not_a_key.stderr == ("llmoinctl: field 'subject' must be a key id (key_ and 16 "
+                                "lowercase hex digits) or \"\" for the default of every key "
+                                "(HTTP 400, invalid_body)\n")
+    comma = stack.ctl("limits", "set", "hessen", "--group", "a,b", "--rpm", "1", check=False)
+    assert comma.returncode == 1
+    assert comma.stderr == ("llmoinctl: field 'subject' must be a group name without commas "
+                            "(HTTP 400, invalid_body)\n")
+    unknown_tenant = stack.ctl("limits", "show", "atlantis", check=False)
+    assert unknown_tenant.returncode == 1
+    assert "tenant 'atlantis' not found (HTTP 404, tenant_not_found)" in unknown_tenant.stderr
+
+    # What llmoinctl cannot send, tenantd refuses with a precise message.
+    status, answer = _api(stack, "PUT", "/admin/v1/tenants/hessen/limits",
+                          {"scope": "tenant", "subject": "alice", "rpm": 1})
+    assert (status, answer["error"]["code"]) == (400, "invalid_body")
+    assert answer["error"]["message"] == ("field 'subject' must be \"\" for scope 'tenant' "
+                                          "(the tenant as a whole)")
+    status, answer = _api(stack, "PUT", "/admin/v1/tenants/hessen/limits",
+                          {"scope": "user", "subject": "alice", "tpm": -1})
+    assert (status, answer["error"]["message"]) == (
+        400, "field 'tpm' must be an integer from 0 to 9223372036854775807, or null to lift "
+             "the limit")
+    status, answer = _api(stack, "PUT", "/admin/v1/tenants/hessen/limits",
+                          {"scope": "user", "subject": "alice"})
+    assert (status, answer["error"]["message"]) == (
+        400, "nothing to set: give rpm, tpm, concurrent or monthly_tokens (null lifts one)")
+    # Nothing of it was stored.
+    assert stack.ctl_json("limits", "show", "hessen")["data"] == []
+
+
+def test_tenant_update_quota_settings(stack):
+    stack.create_tenant("berlin")
+
+    updated = stack.ctl_json("tenant", "update", "berlin", "--max-tokens-cap", "8192",
+                             "--quota-fail-mode", "open")
+    assert (updated["max_tokens_cap"], updated["quota_fail_mode"]) == (8192, "open")
+    shown = stack.ctl("tenant", "show", "berlin").stdout
+    assert "max_tokens_cap: 8192\n" in shown and "quota_fail_mode: open\n" in shown
+    first, _, _ = _limits_table(stack, "berlin")
+    assert first == "Tenant berlin: max_tokens_cap 8192, quota_fail_mode open."
+    _wait_snapshot(stack, "berlin",
+                   lambda t: (t["max_tokens_cap"], t["quota_fail_mode"]) == (8192, "open"),
+                   what="max_tokens_cap and quota_fail_mode in the snapshot")
+
+    # One setting changes, the other stays.
+    updated = stack.ctl_json("tenant", "update", "berlin", "--quota-fail-mode", "closed")
+    assert (updated["max_tokens_cap"], updated["quota_fail_mode"]) == (8192, "closed")
+    updated = stack.ctl_json("tenant", "update", "berlin", "--max-tokens-cap", "1000000")
+    assert (updated["max_tokens_cap"], updated["quota_fail_mode"]) == (1000000, "closed")
+
+    zero = stack.ctl("tenant", "update", "berlin", "--max-tokens-cap", "0", check=False)
+    ajar = stack.ctl("tenant", "update", "berlin", "--quota-fail-mode", "ajar", check=False)
+    assert [zero.returncode, ajar.returncode] == [2, 2]
+    assert zero.stderr == ("llmoinctl: tenant update: invalid --max-tokens-cap '0': expected a "
+                           "whole number from 1 to 1000000\n")
+    assert ajar.stderr == ("llmoinctl: tenant update: invalid --quota-fail-mode 'ajar'; "
+                           "expected closed or open\n")
+    status, answer = _api(stack, "PATCH", "/admin/v1/tenants/berlin", {"max_tokens_cap": 1000001})
+    assert (status, answer["error"]["message"]) == (
+        400, "field 'max_tokens_cap' must be an integer from 1 to 1000000")
+    assert stack.ctl_json("tenant", "show", "berlin")["max_tokens_cap"] == 1000000

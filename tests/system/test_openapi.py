@@ -560,6 +560,7 @@ def test_document_is_complete(doc):
     assert parameters["KeyId"]["schema"]["pattern"] == "^key_[0-9a-f]{16}$"
     assert parameters["IssuerId"]["schema"]["pattern"] == "^[1-9][0-9]{0,17}$"
     assert parameters["UsageBy"]["schema"]["enum"] == ["day", "user", "model"]
+    assert parameters["LimitScope"]["schema"]["enum"] == ["tenant", "group", "user", "key"]
     assert parameters["UsageFrom"]["schema"]["format"] == "date"
     assert parameters["UsageTo"]["schema"]["format"] == "date"
     assert "404 not_found" in doc["info"]["description"]
@@ -783,6 +784,7 @@ FIELD_TABLES = {
     ("keys.c", "create_fields"): ("POST", "/admin/v1/tenants/{slug}/keys"),
     ("issuers.c", "add_fields"): ("POST", "/admin/v1/tenants/{slug}/issuers"),
     ("tenant_models.c", "allow_fields"): ("POST", "/admin/v1/tenants/{slug}/models"),
+    ("limits.c", "put_fields"): ("PUT", "/admin/v1/tenants/{slug}/limits"),
     ("models.c", "model_fields"): ("POST", "/admin/v1/models"),
     ("dev_idp_admin.c", "token_fields"): ("POST", "/admin/v1/tenants/{slug}/dev-token"),
 }
@@ -1298,6 +1300,34 @@ def test_every_route_answers_as_documented(stack, doc):
     revoked = api("POST", "/admin/v1/keys/{key_id}/revoke",
                   f"/admin/v1/keys/{bob['id']}/revoke")
     assert revoked["revoked_at"] is not None
+
+    # Limits: the tenant's own row, a default, a key and a group; null lifts
+    # a kind, a row left without any is gone; the cap and fail mode come
+    # with the list and change with the tenant.
+    limits, template = "/admin/v1/tenants/hamburg/limits", "/admin/v1/tenants/{slug}/limits"
+    assert api("GET", template, limits) == {"tenant": "hamburg", "max_tokens_cap": 4096,
+                                            "quota_fail_mode": "closed", "data": []}
+    api("PUT", template, limits, {"scope": "tenant", "subject": "", "rpm": 600, "tpm": 200000})
+    api("PUT", template, limits, {"scope": "user", "subject": "", "rpm": 30, "concurrent": 4})
+    api("PUT", template, limits, {"scope": "key", "subject": alice["id"], "monthly_tokens": 1000})
+    listed = api("PUT", template, limits, {"scope": "group", "subject": "referat-1", "tpm": 5000})
+    assert [(row["scope"], row["subject"]) for row in listed["data"]] == [
+        ("tenant", ""), ("group", "referat-1"), ("user", ""), ("key", alice["id"])]
+    assert listed["data"][0] == {"scope": "tenant", "subject": "", "rpm": 600, "tpm": 200000,
+                                 "concurrent": None, "monthly_tokens": None}
+    changed = api("PUT", template, limits, {"scope": "user", "subject": "", "rpm": None,
+                                            "monthly_tokens": 10**12})
+    assert changed["data"][2] == {"scope": "user", "subject": "", "rpm": None, "tpm": None,
+                                  "concurrent": 4, "monthly_tokens": 10**12}
+    lifted = api("PUT", template, limits, {"scope": "group", "subject": "referat-1", "tpm": None})
+    assert "group" not in [row["scope"] for row in lifted["data"]]
+    quota = api("PATCH", "/admin/v1/tenants/{slug}", "/admin/v1/tenants/hamburg",
+                {"max_tokens_cap": 8192, "quota_fail_mode": "open"})
+    assert (quota["max_tokens_cap"], quota["quota_fail_mode"], quota["hosts"]) == (
+        8192, "open", hosts)
+    cleared = api("DELETE", template, f"{limits}?scope=user&subject=")
+    assert (cleared["max_tokens_cap"], cleared["quota_fail_mode"]) == (8192, "open")
+    assert [row["scope"] for row in cleared["data"]] == ["tenant", "key"]
     suspended = api("POST", "/admin/v1/tenants/{slug}/suspend", "/admin/v1/tenants/hamburg/suspend")
     assert suspended["status"] == "suspended"
     resumed = api("POST", "/admin/v1/tenants/{slug}/resume", "/admin/v1/tenants/hamburg/resume")
@@ -1445,6 +1475,9 @@ KEYS = ("POST", "/admin/v1/tenants/{slug}/keys")
 ISSUERS = ("POST", "/admin/v1/tenants/{slug}/issuers")
 ALLOW = ("POST", "/admin/v1/tenants/{slug}/models")
 DISALLOW = ("DELETE", "/admin/v1/tenants/{slug}/models")
+LIMITS = ("GET", "/admin/v1/tenants/{slug}/limits")
+SET_LIMITS = ("PUT", "/admin/v1/tenants/{slug}/limits")
+CLEAR_LIMITS = ("DELETE", "/admin/v1/tenants/{slug}/limits")
 DEV_IDP = ("POST", "/admin/v1/tenants/{slug}/dev-idp")
 DEV_TOKEN = ("POST", "/admin/v1/tenants/{slug}/dev-token")
 SIGN_IN = ("POST", "/dev-idp/{slug}/authorize")
@@ -1482,6 +1515,16 @@ ERRORS = [
     ("PATCH", "/admin/v1/tenants/bremen-finanzen", {"models_restricted": "yes"},
      400, "invalid_body", PATCH),
     ("PATCH", "/admin/v1/tenants/bremen-finanzen", {"status": "active"},
+     400, "invalid_body", PATCH),
+    ("PATCH", "/admin/v1/tenants/bremen-finanzen", {"max_tokens_cap": 0}, 400, "invalid_body",
+     PATCH),
+    ("PATCH", "/admin/v1/tenants/bremen-finanzen", {"max_tokens_cap": 1000001},
+     400, "invalid_body", PATCH),
+    ("PATCH", "/admin/v1/tenants/bremen-finanzen", {"max_tokens_cap": "4096"},
+     400, "invalid_body", PATCH),
+    ("PATCH", "/admin/v1/tenants/bremen-finanzen", {"quota_fail_mode": "ajar"},
+     400, "invalid_body", PATCH),
+    ("PATCH", "/admin/v1/tenants/bremen-finanzen", {"quota_fail_mode": None},
      400, "invalid_body", PATCH),
     ("PATCH", "/admin/v1/tenants/Nicht_Gueltig", {"name": "Nirgendwo"},
      400, "invalid_parameter", PATCH),
@@ -1567,6 +1610,64 @@ ERRORS = [
      "model_not_allowed", DISALLOW),
     ("DELETE", "/admin/v1/tenants/nirgendwo/models?alias=nirgendwo-1", None, 404,
      "tenant_not_found", DISALLOW),
+    ("GET", "/admin/v1/tenants/nirgendwo/limits", None, 404, "tenant_not_found", LIMITS),
+    ("GET", "/admin/v1/tenants/Nicht_Gueltig/limits", None, 400, "invalid_parameter", LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", {"scope": "tenant", "subject": "x",
+                                                         "rpm": 1}, 400, "invalid_body",
+     SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", {"scope": "user", "subject": "alice",
+                                                         "rpm": -1}, 400, "invalid_body",
+     SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", {"scope": "user", "subject": "alice",
+                                                         "concurrent": 2**31}, 400,
+     "invalid_body", SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", {"scope": "user", "subject": "alice",
+                                                         "tpm": 1.5}, 400, "invalid_body",
+     SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", {"scope": "user", "subject": "alice"},
+     400, "invalid_body", SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", {"scope": "user", "rpm": 1},
+     400, "invalid_body", SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", {"scope": "team", "subject": "a",
+                                                         "rpm": 1}, 400, "invalid_body",
+     SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", {"scope": "group", "subject": "a,b",
+                                                         "rpm": 1}, 400, "invalid_body",
+     SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", {"scope": "key", "subject": "bob",
+                                                         "rpm": 1}, 400, "invalid_body",
+     SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", {"scope": "user", "subject": "ü" * 128,
+                                                         "rpm": 1}, 400, "invalid_body",
+     SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", {"scope": "user", "subject": "a\tb",
+                                                         "rpm": 1}, 400, "invalid_body",
+     SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", {"scope": "key",
+                                                         "subject": "key_0000000000000000",
+                                                         "rpm": 1}, 404, "key_not_found",
+     SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/nirgendwo/limits", {"scope": "tenant", "subject": "", "rpm": 1},
+     404, "tenant_not_found", SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/Nicht_Gueltig/limits", {"scope": "tenant", "subject": "",
+                                                       "rpm": 1}, 400, "invalid_parameter",
+     SET_LIMITS),
+    ("PUT", "/admin/v1/tenants/bremen-finanzen/limits", b" " * (1048576 + 1),
+     413, "body_too_large", SET_LIMITS),
+    ("DELETE", "/admin/v1/tenants/bremen-finanzen/limits", None, 400, "invalid_parameter",
+     CLEAR_LIMITS),
+    ("DELETE", "/admin/v1/tenants/bremen-finanzen/limits?scope=users", None, 400,
+     "invalid_parameter", CLEAR_LIMITS),
+    ("DELETE", "/admin/v1/tenants/bremen-finanzen/limits?scope=tenant&subject=x", None, 400,
+     "invalid_parameter", CLEAR_LIMITS),
+    ("DELETE", "/admin/v1/tenants/bremen-finanzen/limits?scope=key&subject=bob", None, 400,
+     "invalid_parameter", CLEAR_LIMITS),
+    ("DELETE", "/admin/v1/tenants/bremen-finanzen/limits?scope=user&subject=bob", None, 404,
+     "limit_not_found", CLEAR_LIMITS),
+    ("DELETE", "/admin/v1/tenants/bremen-finanzen/limits?scope=tenant", None, 404,
+     "limit_not_found", CLEAR_LIMITS),
+    ("DELETE", "/admin/v1/tenants/nirgendwo/limits?scope=tenant", None, 404,
+     "tenant_not_found", CLEAR_LIMITS),
     ("POST", "/admin/v1/models", {"alias": "llama-3.1-8b"}, 400, "invalid_body",
      ("POST", "/admin/v1/models")),
     ("POST", "/admin/v1/models", {"alias": "llama-3.1-8b", "pool": "gpu_bremen"},

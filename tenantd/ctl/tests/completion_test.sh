@@ -21,7 +21,7 @@ expect() {
     fi
 }
 
-expect "tenant key issuer model usage dev-token health completion" llmoinctl ""
+expect "tenant key issuer model limits usage dev-token health completion" llmoinctl ""
 expect "tenant" llmoinctl t
 expect "dev-token" llmoinctl d
 expect "create list show update suspend resume dev-idp" llmoinctl tenant ""
@@ -33,11 +33,19 @@ expect "create list revoke" llmoinctl --output json key ""
 expect "create list revoke" llmoinctl --socket /tmp/x.sock key ""
 expect "--name --socket --output --help --version" llmoinctl tenant create hamburg --
 expect "--user --name --expires --models --socket --output --help --version" llmoinctl key create hamburg --user alice --
-expect "--name --hosts --no-hosts --models --socket --output --help --version" llmoinctl tenant update hamburg --no-hosts --
+expect "--name --hosts --no-hosts --models --max-tokens-cap --quota-fail-mode --socket --output --help --version" llmoinctl tenant update hamburg --no-hosts --
 expect "--enable --disable --socket --output --help --version" llmoinctl tenant dev-idp hamburg --
 expect "--issuer --audience --jwks-uri --jwks-file --user-claim --groups-claim --leeway --socket --output --help --version" llmoinctl issuer add hamburg --
 expect "--user --groups --ttl --socket --output --help --version" llmoinctl dev-token hamburg --
 expect "--pool" llmoinctl model allow hamburg llama --p
+expect "set show clear" llmoinctl limits ""
+expect "set show" llmoinctl limits s
+expect "--user --group --key --default-user --default-group --default-key --rpm --tpm --concurrent --monthly-tokens --socket --output --help --version" llmoinctl limits set hamburg --
+expect "--default-user --default-group --default-key" llmoinctl limits clear hamburg --d
+expect "--max-tokens-cap" llmoinctl tenant update hamburg --ma
+expect "closed open" llmoinctl tenant update hamburg --quota-fail-mode ""
+expect "" llmoinctl limits set hamburg --rpm ""
+expect "" llmoinctl limits set hamburg --user ""
 # The same option name takes other values in another command.
 expect "all allow-list" llmoinctl tenant update hamburg --models ""
 expect "allow-list" llmoinctl tenant update hamburg --models = allo

@@ -300,8 +300,9 @@ static void option_rules(void **state)
     (void)state;
 
     EXPECT_USAGE("tenant update: missing option: give at least one of --name, --hosts, "
-                 "--no-hosts or --models; usage: llmoinctl tenant update SLUG [--name NAME] "
-                 "[--hosts HOST,... | --no-hosts] [--models all|allow-list]",
+                 "--no-hosts, --models, --max-tokens-cap or --quota-fail-mode; usage: llmoinctl "
+                 "tenant update SLUG [--name NAME] [--hosts HOST,... | --no-hosts] "
+                 "[--models all|allow-list] [--max-tokens-cap N] [--quota-fail-mode closed|open]",
                  "tenant", "update", "hamburg");
     EXPECT_USAGE("tenant update: options --hosts and --no-hosts exclude each other; give one",
                  "tenant", "update", "hamburg", "--no-hosts", "--hosts", "a.de");
@@ -433,6 +434,61 @@ static void seconds_errors(void **state)
                      0);
 }
 
+static void number_and_limit_errors(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    EXPECT_USAGE("tenant update: invalid --max-tokens-cap '0': expected a whole number from 1 "
+                 "to 1000000", "tenant", "update", "hamburg", "--max-tokens-cap", "0");
+    EXPECT_USAGE("tenant update: invalid --max-tokens-cap '1000001': expected a whole number "
+                 "from 1 to 1000000", "tenant", "update", "hamburg", "--max-tokens-cap",
+                 "1000001");
+    EXPECT_USAGE("tenant update: invalid --max-tokens-cap '4k': expected a whole number from 1 "
+                 "to 1000000", "tenant", "update", "hamburg", "--max-tokens-cap", "4k");
+    EXPECT_USAGE("tenant update: invalid --quota-fail-mode 'ajar'; expected closed or open",
+                 "tenant", "update", "hamburg", "--quota-fail-mode", "ajar");
+    assert_int_equal(PARSE(&inv, &err, "tenant", "update", "hamburg", "--max-tokens-cap",
+                           "1000000", "--quota-fail-mode", "open"), 0);
+
+    /* A negative number is taken as the value, for its check to explain. */
+    EXPECT_USAGE("limits set: invalid --rpm '-5': expected a whole number from 0 to 2147483647, "
+                 "or none to lift the limit", "limits", "set", "hamburg", "--rpm", "-5");
+    EXPECT_USAGE("limits set: invalid --rpm '2147483648': expected a whole number from 0 to "
+                 "2147483647, or none to lift the limit", "limits", "set", "hamburg", "--rpm",
+                 "2147483648");
+    EXPECT_USAGE("limits set: invalid --tpm '9223372036854775808': expected a whole number from "
+                 "0 to 9223372036854775807, or none to lift the limit", "limits", "set",
+                 "hamburg", "--tpm", "9223372036854775808");
+    EXPECT_USAGE("limits set: invalid --concurrent 'unlimited': expected a whole number from 0 "
+                 "to 2147483647, or none to lift the limit", "limits", "set", "hamburg",
+                 "--concurrent", "unlimited");
+    EXPECT_USAGE("limits set: invalid --monthly-tokens '': expected a whole number from 0 to "
+                 "9223372036854775807, or none to lift the limit", "limits", "set", "hamburg",
+                 "--monthly-tokens=");
+    EXPECT_USAGE("limits set: missing option: give at least one of --rpm, --tpm, --concurrent "
+                 "or --monthly-tokens; usage: llmoinctl limits set TENANT [--user USER | --group "
+                 "GROUP | --key KEYID | --default-user | --default-group | --default-key] "
+                 "[--rpm N] [--tpm N] [--concurrent N] [--monthly-tokens N]",
+                 "limits", "set", "hamburg", "--user", "alice");
+    EXPECT_USAGE("limits set: options --user and --default-user exclude each other; give one",
+                 "limits", "set", "hamburg", "--user", "alice", "--default-user", "--rpm", "1");
+    EXPECT_USAGE("limits set: --key looks like a secret API key (lmk_...), not a key id; use the "
+                 "id (key_...) shown by 'llmoinctl key list'", "limits", "set", "hamburg",
+                 "--key", "lmk_AbCdSECRET", "--rpm", "1");
+    EXPECT_USAGE("limits clear: options --group and --default-key exclude each other; give one",
+                 "limits", "clear", "hamburg", "--group", "it", "--default-key");
+    EXPECT_USAGE("limits clear: unknown option '--rpm'; see llmoinctl limits clear --help",
+                 "limits", "clear", "hamburg", "--rpm", "1");
+    assert_int_equal(PARSE(&inv, &err, "limits", "set", "hamburg", "--rpm", "none", "--tpm", "0",
+                           "--monthly-tokens", "9223372036854775807"), 0);
+    assert_int_equal(PARSE(&inv, &err, "limits", "clear", "hamburg"), 0);
+    /* Elsewhere a value still cannot look like an option. */
+    EXPECT_USAGE("tenant update: option --name needs a value", "tenant", "update", "hamburg",
+                 "--name", "--output", "json");
+}
+
 static void url_and_issuer_id_errors(void **state)
 {
 #define URL_MSG(value)                                                                        \
@@ -487,6 +543,7 @@ int main(void)
         cmocka_unit_test(list_errors),
         cmocka_unit_test(expiry_errors),
         cmocka_unit_test(seconds_errors),
+        cmocka_unit_test(number_and_limit_errors),
         cmocka_unit_test(url_and_issuer_id_errors),
     };
 

@@ -161,7 +161,8 @@ static void rules_in_synopsis_request_and_help(void **state)
 
     help_synopsis(&sb, command_find("tenant update"), true);
     assert_string_equal(sbuf_str(&sb), "llmoinctl tenant update SLUG [--name NAME] "
-                                       "[--hosts HOST,... | --no-hosts] [--models all|allow-list]");
+                                       "[--hosts HOST,... | --no-hosts] [--models all|allow-list] "
+                                       "[--max-tokens-cap N] [--quota-fail-mode closed|open]");
     sbuf_reset(&sb);
     help_synopsis(&sb, command_find("tenant update"), false);
     assert_string_equal(sbuf_str(&sb), "llmoinctl tenant update SLUG");
@@ -175,7 +176,8 @@ static void rules_in_synopsis_request_and_help(void **state)
     sbuf_reset(&sb);
     help_request(&sb, command_find("tenant update"));
     assert_string_equal(sbuf_str(&sb), "PATCH /admin/v1/tenants/{SLUG}, body {\"name\":NAME,"
-                                       "\"hosts\":[HOST,...]|[],\"models_restricted\":false|true}");
+                                       "\"hosts\":[HOST,...]|[],\"models_restricted\":false|true,"
+                                       "\"max_tokens_cap\":N,\"quota_fail_mode\":closed|open}");
     sbuf_reset(&sb);
     help_request(&sb, command_find("tenant dev-idp"));
     assert_string_equal(sbuf_str(&sb), "POST /admin/v1/tenants/{SLUG}/dev-idp (--enable) or "
@@ -191,8 +193,9 @@ static void rules_in_synopsis_request_and_help(void **state)
                                        "\"leeway_seconds\":SECONDS}");
     sbuf_reset(&sb);
     help_rules(&sb, command_find("tenant update"));
-    assert_string_equal(sbuf_str(&sb), "Give at least one of --name, --hosts, --no-hosts or "
-                                       "--models.\n--hosts and --no-hosts exclude each other.");
+    assert_string_equal(sbuf_str(&sb), "Give at least one of --name, --hosts, --no-hosts, "
+                                       "--models, --max-tokens-cap or --quota-fail-mode.\n"
+                                       "--hosts and --no-hosts exclude each other.");
     sbuf_free(&sb);
 
     text = capture(print_command, command_find("issuer add"));
@@ -201,6 +204,38 @@ static void rules_in_synopsis_request_and_help(void **state)
     text = capture(print_markdown, NULL);
     assert_contains(text, "\nGive either --enable or --disable.\n\nRequest: `POST ");
     free(text);
+}
+
+/* The limits commands name a row by one option that sends two fields, or
+ * by none (the tenant's own row, the command's preset). */
+static void limits_subjects_in_synopsis_and_request(void **state)
+{
+    struct sbuf sb = SBUF_INIT;
+    (void)state;
+
+    help_synopsis(&sb, command_find("limits set"), true);
+    assert_string_equal(sbuf_str(&sb), "llmoinctl limits set TENANT [--user USER | --group GROUP "
+                                       "| --key KEYID | --default-user | --default-group | "
+                                       "--default-key] [--rpm N] [--tpm N] [--concurrent N] "
+                                       "[--monthly-tokens N]");
+    sbuf_reset(&sb);
+    help_request(&sb, command_find("limits set"));
+    assert_string_equal(sbuf_str(&sb), "PUT /admin/v1/tenants/{TENANT}/limits, body "
+                                       "{\"scope\":\"tenant\"|\"user\"|\"group\"|\"key\","
+                                       "\"subject\":\"\"|USER|GROUP|KEYID,\"rpm\":N|null,"
+                                       "\"tpm\":N|null,\"concurrent\":N|null,"
+                                       "\"monthly_tokens\":N|null}");
+    sbuf_reset(&sb);
+    help_request(&sb, command_find("limits clear"));
+    assert_string_equal(sbuf_str(&sb), "DELETE /admin/v1/tenants/{TENANT}/limits"
+                                       "?scope=tenant|user|group|key&subject=\"\"|USER|GROUP|KEYID");
+    sbuf_reset(&sb);
+    help_rules(&sb, command_find("limits set"));
+    assert_string_equal(sbuf_str(&sb), "Give at most one of --user, --group, --key, "
+                                       "--default-user, --default-group or --default-key.\n"
+                                       "Give at least one of --rpm, --tpm, --concurrent or "
+                                       "--monthly-tokens.");
+    sbuf_free(&sb);
 }
 
 /* A synopsis too wide for the command list's first column gets its own line. */
@@ -331,13 +366,27 @@ static void check_param(const struct ctl_command *c, const struct ctl_param *p, 
         assert_int_not_equal(p->dest, DEST_PATH);
     }
     assert_int_equal(p->kind == KIND_CHOICE, p->choices != NULL);
+    /* A value goes to a field; only a flag may send nothing but its .also pairs. */
     if (p->dest == DEST_BODY || p->dest == DEST_QUERY || p->dest == DEST_METHOD)
-        assert_non_null(p->field);
+        assert_true(p->field || (p->kind == KIND_FLAG && p->also));
     /* A method flag names a method; a flag in the body says what it sends. */
     if (p->dest == DEST_METHOD)
         assert_int_equal(p->kind, KIND_FLAG);
     if (p->kind == KIND_FLAG && p->dest == DEST_BODY)
-        assert_non_null(p->json_values);
+        assert_true(p->json_values || (p->also && !p->field));
+    if (p->kind == KIND_FLAG && p->dest == DEST_QUERY)
+        assert_true(p->also && !p->field);
+    /* Pairs of names and values, sent where the value goes. */
+    if (p->also) {
+        size_t n = 0;
+
+        while (p->also[n])
+            n++;
+        assert_true(n > 0 && n % 2 == 0);
+        assert_true(p->dest == DEST_BODY || p->dest == DEST_QUERY);
+        for (size_t i = 0; i < n; i += 2)
+            assert_true(!p->field || strcmp(p->also[i], p->field) != 0);
+    }
     if (p->json_values) {
         size_t n = p->kind == KIND_FLAG ? 1 : 0;
 
@@ -356,10 +405,13 @@ static void check_param(const struct ctl_command *c, const struct ctl_param *p, 
                     p->item == KIND_URL);
     else
         assert_int_equal(p->item, KIND_TEXT);
-    if (p->kind == KIND_SECONDS)
+    if (p->kind == KIND_SECONDS || p->kind == KIND_NUMBER)
         assert_true(p->min >= 0 && p->min < p->max);
-    /* Values read from files or computed are for request bodies. */
-    if (p->kind == KIND_JSON_FILE || p->kind == KIND_LIST || p->kind == KIND_SECONDS)
+    if (p->kind == KIND_LIMIT)
+        assert_true(p->min == 0 && p->max > 0);
+    /* Values read from files or computed (or null) are for request bodies. */
+    if (p->kind == KIND_JSON_FILE || p->kind == KIND_LIST || p->kind == KIND_SECONDS ||
+        p->kind == KIND_NUMBER || p->kind == KIND_LIMIT)
         assert_int_equal(p->dest, DEST_BODY);
     if (p->dest != DEST_NONE)
         assert_non_null(c->method);
@@ -402,10 +454,32 @@ static void check_rules(const struct ctl_command *c)
     }
 }
 
+/* Preset pairs are names and values, each name one an option can replace. */
+static void check_preset(const struct ctl_command *c)
+{
+    size_t n = 0;
+
+    if (!c->preset)
+        return;
+    while (c->preset[n])
+        n++;
+    assert_true(n > 0 && n % 2 == 0);
+    assert_non_null(c->method);
+    for (size_t i = 0; i < n; i += 2) {
+        bool replaced = false;
+
+        for (size_t k = 0; k < command_nopts(c); k++)
+            replaced |= param_sends(&c->options[k], c->preset[i]);
+        if (!replaced)
+            fail_msg("'%s': no option replaces preset %s", c->words, c->preset[i]);
+    }
+}
+
 static void table_is_consistent(void **state)
 {
     (void)state;
     for (const struct ctl_command *c = ctl_commands; c->words; c++) {
+        check_preset(c);
         assert_non_null(c->handler);
         assert_non_null(c->summary);
         assert_true(strlen(c->words) < sizeof(((struct ctl_invocation *)0)->words));
@@ -436,6 +510,7 @@ int main(void)
         cmocka_unit_test(group_help),
         cmocka_unit_test(synopsis_forms),
         cmocka_unit_test(rules_in_synopsis_request_and_help),
+        cmocka_unit_test(limits_subjects_in_synopsis_and_request),
         cmocka_unit_test(long_synopsis_on_its_own_line),
         cmocka_unit_test(shell_quoting),
         cmocka_unit_test(completion_knows_every_word_and_option),

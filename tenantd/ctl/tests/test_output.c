@@ -405,10 +405,47 @@ static void string_lists_as_typed(void **state)
                   "hosts,none\r\n\"a.de,b.de\",\r\n");
 }
 
+#define LIMITS(MODE, ROWS)                                                                    \
+    "{\"tenant\":\"hamburg\",\"max_tokens_cap\":4096,\"quota_fail_mode\":\"" MODE "\","         \
+    "\"data\":[" ROWS "]}"
+#define LIMIT_TENANT                                                                          \
+    "{\"scope\":\"tenant\",\"subject\":\"\",\"rpm\":600,\"tpm\":200000,\"concurrent\":null," \
+    "\"monthly_tokens\":null}"
+#define LIMIT_USERS                                                                           \
+    "{\"scope\":\"user\",\"subject\":\"\",\"rpm\":30,\"tpm\":null,\"concurrent\":4,"          \
+    "\"monthly_tokens\":1000000}"
+#define LIMIT_ALICE                                                                           \
+    "{\"scope\":\"user\",\"subject\":\"alice\\u001b\",\"rpm\":60,\"tpm\":null,"                  \
+    "\"concurrent\":null,\"monthly_tokens\":null}"
+
+static void limits_table_names_defaults(void **state)
+{
+    (void)state;
+    expect_render(LIMITS("closed", LIMIT_TENANT "," LIMIT_USERS "," LIMIT_ALICE), FORMAT_TABLE,
+                  VIEW_LIMITS,
+                  "Tenant hamburg: max_tokens_cap 4096, quota_fail_mode closed.\n\n"
+                  "SCOPE   SUBJECT    RPM     TPM  CONCURRENT  MONTHLY\n"
+                  "tenant             600  200000           -        -\n"
+                  "user    (default)   30       -           4  1000000\n"
+                  "user    alice?      60       -           -        -\n");
+    expect_render(LIMITS("open", ""), FORMAT_TABLE, VIEW_LIMITS,
+                  "Tenant hamburg: max_tokens_cap 4096, quota_fail_mode open.\n\n"
+                  "SCOPE  SUBJECT  RPM  TPM  CONCURRENT  MONTHLY\n");
+    /* csv keeps the subject as it is: "" is the default. */
+    expect_render(LIMITS("closed", LIMIT_TENANT "," LIMIT_USERS), FORMAT_CSV, VIEW_LIMITS,
+                  "scope,subject,rpm,tpm,concurrent,monthly_tokens\r\n"
+                  "tenant,,600,200000,,\r\n"
+                  "user,,30,,4,1000000\r\n");
+    expect_render_error("{\"tenant\":\"hamburg\",\"data\":[]}", FORMAT_TABLE, VIEW_LIMITS,
+                        "unexpected answer from tenantd: no \"max_tokens_cap\" or "
+                        "\"quota_fail_mode\" in the limits");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(width_counts_columns_not_bytes),
+        cmocka_unit_test(limits_table_names_defaults),
         cmocka_unit_test(sanitize_replaces_controls),
         cmocka_unit_test(table_aligns_utf8_and_right_columns),
         cmocka_unit_test(csv_quotes_only_when_needed),

@@ -189,6 +189,35 @@ static void requests_of_sign_in_and_model_commands(void **state)
            "{\"groups\":[\"fachamt\",\"it\"],\"ttl_seconds\":1800,\"user\":\"alice\"}");
 }
 
+static void requests_of_limits_commands(void **state)
+{
+    (void)state;
+    expect(BUILD("limits", "show", "hamburg"), "GET", "/admin/v1/tenants/hamburg/limits", NULL);
+    expect(BUILD("limits", "set", "hamburg", "--rpm", "600", "--tpm", "none"), "PUT",
+           "/admin/v1/tenants/hamburg/limits",
+           "{\"rpm\":600,\"scope\":\"tenant\",\"subject\":\"\",\"tpm\":null}");
+    expect(BUILD("limits", "set", "hamburg", "--user", "alice", "--concurrent", "2"), "PUT",
+           "/admin/v1/tenants/hamburg/limits",
+           "{\"concurrent\":2,\"scope\":\"user\",\"subject\":\"alice\"}");
+    expect(BUILD("limits", "set", "hamburg", "--default-group", "--monthly-tokens",
+                 "9223372036854775807"),
+           "PUT", "/admin/v1/tenants/hamburg/limits",
+           "{\"monthly_tokens\":9223372036854775807,\"scope\":\"group\",\"subject\":\"\"}");
+    expect(BUILD("limits", "set", "hamburg", "--key", "key_0123456789abcdef", "--rpm", "0"),
+           "PUT", "/admin/v1/tenants/hamburg/limits",
+           "{\"rpm\":0,\"scope\":\"key\",\"subject\":\"key_0123456789abcdef\"}");
+    expect(BUILD("limits", "clear", "hamburg"), "DELETE",
+           "/admin/v1/tenants/hamburg/limits?scope=tenant&subject=", NULL);
+    expect(BUILD("limits", "clear", "hamburg", "--group", "Referat 1/IT&x=1"), "DELETE",
+           "/admin/v1/tenants/hamburg/limits?scope=group&subject=Referat%201%2FIT%26x%3D1", NULL);
+    expect(BUILD("limits", "clear", "hamburg", "--default-key"), "DELETE",
+           "/admin/v1/tenants/hamburg/limits?scope=key&subject=", NULL);
+    expect(BUILD("tenant", "update", "hamburg", "--max-tokens-cap", "8192", "--quota-fail-mode",
+                 "open"),
+           "PATCH", "/admin/v1/tenants/hamburg",
+           "{\"max_tokens_cap\":8192,\"quota_fail_mode\":\"open\"}");
+}
+
 static void issuer_add_sends_the_file_as_jwks(void **state)
 {
     static const char jwks[] = "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"k1\"}]}";
@@ -234,6 +263,7 @@ int main(void)
         cmocka_unit_test(query_parameters),
         cmocka_unit_test(requests_of_every_command),
         cmocka_unit_test(requests_of_sign_in_and_model_commands),
+        cmocka_unit_test(requests_of_limits_commands),
         cmocka_unit_test(issuer_add_sends_the_file_as_jwks),
         cmocka_unit_test(unusable_file_is_a_usage_error),
     };

@@ -96,6 +96,51 @@ static void seconds_in_units_and_range(void **state)
     assert_int_equal(value_seconds("--ttl", "m", 60, 600, &s, &err), CTL_EXIT_USAGE);
 }
 
+static void limits_are_numbers_or_null(void **state)
+{
+    const struct ctl_command *set = command_find("limits set");
+    struct ctl_error err;
+    long long n = -1;
+    json_t *v;
+    (void)state;
+
+    assert_int_equal(value_limit("--rpm", "none", 10, &v, &err), 0);
+    expect_json(v, "null");
+    json_decref(v);
+    assert_int_equal(value_limit("--rpm", "0", 10, &v, &err), 0);
+    expect_json(v, "0");
+    json_decref(v);
+    assert_int_equal(value_limit("--rpm", "010", 10, &v, &err), 0);
+    expect_json(v, "10");
+    json_decref(v);
+    assert_int_equal(value_limit("--rpm", "11", 10, &v, &err), CTL_EXIT_USAGE);
+    assert_null(v);
+    assert_string_equal(err.msg, "invalid --rpm '11': expected a whole number from 0 to 10, or "
+                                 "none to lift the limit");
+    assert_int_equal(value_limit("--rpm", "None", 10, &v, &err), CTL_EXIT_USAGE);
+    assert_int_equal(value_limit("--rpm", "+1", 10, &v, &err), CTL_EXIT_USAGE);
+    assert_int_equal(value_limit("--rpm", "1 ", 10, &v, &err), CTL_EXIT_USAGE);
+    assert_int_equal(value_limit("--tpm", "9223372036854775807", 9223372036854775807LL, &v, &err),
+                     0);
+    expect_json(v, "9223372036854775807");
+    json_decref(v);
+    assert_int_equal(value_limit("--tpm", "99999999999999999999", 9223372036854775807LL, &v,
+                                 &err), CTL_EXIT_USAGE);
+    assert_int_equal(value_number("--max-tokens-cap", "1", 1, 1000000, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(value_number("--max-tokens-cap", "0", 1, 1000000, &n, &err), CTL_EXIT_USAGE);
+    assert_string_equal(err.msg, "invalid --max-tokens-cap '0': expected a whole number from 1 "
+                                 "to 1000000");
+    assert_int_equal(value_to_json(command_option(set, "--monthly-tokens"), "none", NOW, &v, &err),
+                     0);
+    expect_json(v, "null");
+    json_decref(v);
+    assert_int_equal(value_to_json(command_option(command_find("tenant update"),
+                                                  "--max-tokens-cap"), "8192", NOW, &v, &err), 0);
+    expect_json(v, "8192");
+    json_decref(v);
+}
+
 static void lists_become_arrays(void **state)
 {
     struct ctl_error err;
@@ -249,6 +294,7 @@ int main(void)
         cmocka_unit_test(expiry_durations_count_from_now),
         cmocka_unit_test(expiry_dates_and_times_pass_through),
         cmocka_unit_test(seconds_in_units_and_range),
+        cmocka_unit_test(limits_are_numbers_or_null),
         cmocka_unit_test(lists_become_arrays),
         cmocka_unit_test(json_file_holds_an_object),
         cmocka_unit_test(json_file_errors),
