@@ -1,5 +1,6 @@
 #include "quota.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,21 +55,38 @@ find_limit(const llmoin_limit_t *limits, size_t count, llmoin_scope_t scope,
     return fallback;
 }
 
+void
+llmoin_quota_counter_subject(const char *subject, size_t length,
+                             char out[LLMOIN_QUOTA_SUBJECT_MAX])
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int  digest_length = 0;
+    unsigned int  i;
+
+    if (length < LLMOIN_QUOTA_SUBJECT_MAX) {
+        memcpy(out, subject, length);
+        out[length] = '\0';
+        return;
+    }
+    EVP_Digest(subject, length, digest, &digest_length, EVP_sha256(), NULL);
+    out[0] = '#';
+    for (i = 0; i < digest_length; i++) {
+        snprintf(out + 1 + 2 * i, 3, "%02x", digest[i]);
+    }
+}
+
 static void
 add_entity(llmoin_quota_plan_t *plan, const llmoin_limit_t *limit, llmoin_scope_t scope,
            const char *subject, size_t subject_length)
 {
     llmoin_quota_entity_t *entity;
 
-    if (limit == NULL || !limits_anything(limit) || plan->count == LLMOIN_QUOTA_MAX_ENTITIES
-        || subject_length >= LLMOIN_QUOTA_SUBJECT_MAX)
-    {
+    if (limit == NULL || !limits_anything(limit) || plan->count == LLMOIN_QUOTA_MAX_ENTITIES) {
         return;
     }
     entity = &plan->entities[plan->count++];
     entity->scope = scope;
-    memcpy(entity->subject, subject, subject_length);
-    entity->subject[subject_length] = '\0';
+    llmoin_quota_counter_subject(subject, subject_length, entity->subject);
     entity->rpm = limit->rpm;
     entity->tpm = limit->tpm;
     entity->concurrent = limit->concurrent;
@@ -79,13 +97,12 @@ static bool
 already_planned(const llmoin_quota_plan_t *plan, llmoin_scope_t scope, const char *subject,
                 size_t subject_length)
 {
+    char   counted[LLMOIN_QUOTA_SUBJECT_MAX];
     size_t i;
 
+    llmoin_quota_counter_subject(subject, subject_length, counted);
     for (i = 0; i < plan->count; i++) {
-        if (plan->entities[i].scope == scope
-            && strlen(plan->entities[i].subject) == subject_length
-            && memcmp(plan->entities[i].subject, subject, subject_length) == 0)
-        {
+        if (plan->entities[i].scope == scope && strcmp(plan->entities[i].subject, counted) == 0) {
             return true;
         }
     }

@@ -64,6 +64,12 @@ void llmoin_quota_plan(long long tenant_id, const llmoin_limit_t *limits, size_t
                        const char *user, const char *groups, const char *key_id,
                        llmoin_quota_plan_t *out);
 
+/* The subject as counters name it: itself, or — when it does not fit
+ * LLMOIN_QUOTA_SUBJECT_MAX — "#" and the hex SHA-256 of it, so a long user
+ * id is still limited (and the gateway and tenantd name it alike). */
+void llmoin_quota_counter_subject(const char *subject, size_t length,
+                                  char out[LLMOIN_QUOTA_SUBJECT_MAX]);
+
 const char *llmoin_scope_name(llmoin_scope_t scope);
 
 /* Parses "tenant", "group", "user", "key"; -1 for anything else. */

@@ -256,7 +256,7 @@ static int
 queue_counters(redisContext *redis, PGresult *sums, const char *month,
                restore_result_t *result)
 {
-    char      key[LLMOIN_QUOTA_KEY_MAX];
+    char      key[LLMOIN_QUOTA_KEY_MAX], counted[LLMOIN_QUOTA_SUBJECT_MAX];
     long long tenant_id, tokens;
     int       row, scope, queued = 0;
 
@@ -269,10 +269,10 @@ queue_counters(redisContext *redis, PGresult *sums, const char *month,
         if (scope < 0 || tokens <= 0) {
             continue;
         }
-        /* the gateway does not count a subject this long either (quota.c) */
-        if (strlen(subject) >= LLMOIN_QUOTA_SUBJECT_MAX
-            || llmoin_quota_key(key, sizeof(key), tenant_id, 'm', (llmoin_scope_t) scope,
-                                subject, month) != 0)
+        /* a long subject is counted under its hash, as the gateway does */
+        llmoin_quota_counter_subject(subject, strlen(subject), counted);
+        if (llmoin_quota_key(key, sizeof(key), tenant_id, 'm', (llmoin_scope_t) scope,
+                             counted, month) != 0)
         {
             result->skipped++;
             continue;
