@@ -110,6 +110,7 @@ typedef struct {
     char                             quota_month[LLMOIN_MONTH_SIZE];
     int64_t                          quota_second;
     int64_t                          quota_estimate;
+    ngx_str_t                        quota_generation;
     ngx_http_llmoin_quota_state_e    quota_state;
     int64_t                          remaining_requests;
     int64_t                          limit_requests;
@@ -198,6 +199,7 @@ ngx_int_t ngx_http_llmoin_redis_eval(ngx_uint_t script, int argc,
     const char **argv, size_t *argvlen,
     void (*callback)(struct redisAsyncContext *, void *, void *), void *data);
 void ngx_http_llmoin_redis_reload_scripts(void);
+void ngx_http_llmoin_redis_flush(void);
 
 /* ngx_http_llmoin_quota.c */
 void ngx_http_llmoin_quota_configure(ngx_msec_t timeout, time_t clock_offset);

@@ -27,10 +27,25 @@
 
 
 #define NGX_HTTP_LLMOIN_ARGS_HEAD      2      /* EVALSHA, sha */
-#define NGX_HTTP_LLMOIN_ADMIT_ARGS     (NGX_HTTP_LLMOIN_ARGS_HEAD + 1      \
-    + LLMOIN_QUOTA_MAX_ENTITIES * LLMOIN_QUOTA_KEYS_PER_ENTITY + 6       \
+/* the most arguments a script gets (settle: 7 besides keys and flags) */
+#define NGX_HTTP_LLMOIN_ARGS_MAX       (NGX_HTTP_LLMOIN_ARGS_HEAD + 1      \
+    + LLMOIN_QUOTA_MAX_ENTITIES * LLMOIN_QUOTA_KEYS_PER_ENTITY + 7       \
     + LLMOIN_QUOTA_MAX_ENTITIES * 4)
 #define NGX_HTTP_LLMOIN_NUMBER_MAX     24
+
+/* the admit reply's generation (quota_script.h), and where the settle
+ * arguments carry it: after the keys, second, id, delta, count, real */
+#define NGX_HTTP_LLMOIN_REPLY_GENERATION  9
+#define ngx_http_llmoin_settle_generation_arg(n)                              \
+    (NGX_HTTP_LLMOIN_ARGS_HEAD + 1 + (int) (n) * LLMOIN_QUOTA_KEYS_PER_ENTITY \
+     + 5)
+
+
+typedef struct {
+    int           argc;
+    const char   *argv[NGX_HTTP_LLMOIN_ARGS_MAX];
+    size_t        argvlen[NGX_HTTP_LLMOIN_ARGS_MAX];
+} ngx_http_llmoin_args_t;
 
 
 struct ngx_http_llmoin_quota_call_s {
@@ -39,18 +54,21 @@ struct ngx_http_llmoin_quota_call_s {
     ngx_uint_t              in_redis;     /* hiredis still holds it */
     ngx_uint_t              answered;     /* reply or timeout handled */
     void                  (*handle)(ngx_http_request_t *r, redisReply *reply);
+
+    /* an admission nobody waits for any more: what takes back what it
+     * reserved, should Redis still admit it (ngx_http_llmoin_quota_undo) */
+    ngx_http_llmoin_args_t *undo;
+    int                     undo_generation;   /* the argument to fill in */
 };
-
-
-typedef struct {
-    int           argc;
-    const char   *argv[NGX_HTTP_LLMOIN_ADMIT_ARGS];
-    size_t        argvlen[NGX_HTTP_LLMOIN_ADMIT_ARGS];
-} ngx_http_llmoin_args_t;
 
 
 static ngx_int_t ngx_http_llmoin_add_header(ngx_http_request_t *r,
     const char *name, int64_t value, const char *unit);
+static void ngx_http_llmoin_quota_admitted(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_llmoin_quota_undo(ngx_http_llmoin_quota_call_t *call);
+static void ngx_http_llmoin_quota_undo_send(ngx_http_llmoin_quota_call_t *call,
+    redisReply *reply);
 
 
 static ngx_msec_t  ngx_http_llmoin_quota_timeout = 100;
@@ -161,6 +179,10 @@ ngx_http_llmoin_quota_free(ngx_http_llmoin_quota_call_t *call)
         ngx_del_timer(&call->timer);
     }
 
+    if (call->undo != NULL) {
+        ngx_free(call->undo);
+    }
+
     ngx_free(call);
 }
 
@@ -169,6 +191,10 @@ static void
 ngx_http_llmoin_quota_request_gone(void *data)
 {
     ngx_http_llmoin_quota_call_t  *call = data;
+
+    if (call->in_redis && !call->answered) {
+        ngx_http_llmoin_quota_undo(call);
+    }
 
     call->request = NULL;
 
@@ -210,6 +236,10 @@ ngx_http_llmoin_quota_reply(redisAsyncContext *ac, void *reply, void *data)
 
     call->in_redis = 0;
 
+    if (call->undo != NULL) {
+        ngx_http_llmoin_quota_undo_send(call, reply);
+    }
+
     if (call->request == NULL) {
         ngx_http_llmoin_quota_free(call);
         return;
@@ -230,6 +260,7 @@ ngx_http_llmoin_quota_timeout_handler(ngx_event_t *ev)
         ngx_log_error(NGX_LOG_WARN, ev->log, 0,
                       "llmoin: quota store did not answer within %M ms",
                       ngx_http_llmoin_quota_timeout);
+        ngx_http_llmoin_quota_undo(call);
         ngx_http_llmoin_quota_finish(call, NULL);
     }
 }
@@ -452,6 +483,36 @@ ngx_http_llmoin_quota_refuse(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
 }
 
 
+/* the generation the request was admitted in, for its settlement */
+
+static ngx_int_t
+ngx_http_llmoin_quota_generation(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx, redisReply *reply)
+{
+    redisReply  *generation;
+
+    if (reply->elements <= NGX_HTTP_LLMOIN_REPLY_GENERATION) {
+        return NGX_OK;
+    }
+
+    generation = reply->element[NGX_HTTP_LLMOIN_REPLY_GENERATION];
+
+    if (generation->type != REDIS_REPLY_STRING || generation->len == 0) {
+        return NGX_OK;
+    }
+
+    ctx->quota_generation.data = ngx_pnalloc(r->pool, generation->len);
+    if (ctx->quota_generation.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(ctx->quota_generation.data, generation->str, generation->len);
+    ctx->quota_generation.len = generation->len;
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_llmoin_quota_admitted(ngx_http_request_t *r, redisReply *reply)
 {
@@ -474,7 +535,7 @@ ngx_http_llmoin_quota_admitted(ngx_http_request_t *r, redisReply *reply)
         ctx->remaining_tokens = ngx_http_llmoin_reply_integer(reply, 4);
         ctx->limit_tokens = ngx_http_llmoin_reply_integer(reply, 5);
         ctx->reset_tokens_ms = ngx_http_llmoin_reply_integer(reply, 6);
-        rc = NGX_OK;
+        rc = ngx_http_llmoin_quota_generation(r, ctx, reply);
     }
 
     ngx_http_llmoin_proceed(r, ctx, rc);
@@ -596,13 +657,63 @@ ngx_http_llmoin_quota_admit(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
 
 /* --- settlement --------------------------------------------------------- */
 
-/* In the log phase: the real usage replaces the estimate; the slot is freed.
- * Nobody waits for the answer. */
-void
-ngx_http_llmoin_quota_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
+/* the settle script's arguments: real tokens replace the estimate; a
+ * refund counts the request out again (it never ran) */
+
+static ngx_int_t
+ngx_http_llmoin_settle_args(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
+    ngx_http_llmoin_args_t *args, int64_t real, ngx_flag_t refund)
 {
     ngx_uint_t              i;
     llmoin_quota_entity_t  *e;
+
+    if (ngx_http_llmoin_args_start(r, args, ctx->quota_plan, ctx->quota_month)
+        != NGX_OK
+        || ngx_http_llmoin_args_number(r, args, ctx->quota_second) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_llmoin_args_add(args, (char *) ctx->request_id.data,
+                             ctx->request_id.len);
+
+    if (ngx_http_llmoin_args_number(r, args, real - ctx->quota_estimate)
+        != NGX_OK
+        || ngx_http_llmoin_args_number(r, args, ctx->quota_plan->count)
+           != NGX_OK
+        || ngx_http_llmoin_args_number(r, args, real) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_llmoin_args_add(args, ctx->quota_generation.len
+                                   ? (char *) ctx->quota_generation.data : "",
+                             ctx->quota_generation.len);
+    ngx_http_llmoin_args_add(args, refund ? "1" : "0", 1);
+
+    for (i = 0; i < ctx->quota_plan->count; i++) {
+        e = &ctx->quota_plan->entities[i];
+
+        ngx_http_llmoin_args_add(args, e->rpm >= 0 ? "1" : "0", 1);
+        ngx_http_llmoin_args_add(args, e->tpm >= 0 ? "1" : "0", 1);
+        ngx_http_llmoin_args_add(args, e->concurrent >= 0 ? "1" : "0", 1);
+        ngx_http_llmoin_args_add(args, e->monthly_tokens >= 0 ? "1" : "0", 1);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * When the answer's last byte is about to leave (the body filter), or in
+ * the log phase for every other ending: the real usage replaces the
+ * estimate and the slot is freed. Nobody waits for Redis's answer, but the
+ * command is written at once, so that it is in Redis before the client can
+ * send its next request.
+ */
+void
+ngx_http_llmoin_quota_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
+{
     ngx_http_llmoin_args_t  args;
 
     if (ctx->quota_state != NGX_HTTP_LLMOIN_QUOTA_CHECKED || ctx->quota_settled) {
@@ -613,31 +724,12 @@ ngx_http_llmoin_quota_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
 
     ngx_http_llmoin_usage_settle(r, ctx);
 
-    if (ngx_http_llmoin_args_start(r, &args, ctx->quota_plan, ctx->quota_month)
-        != NGX_OK
-        || ngx_http_llmoin_args_number(r, &args, ctx->quota_second) != NGX_OK)
+    if (ngx_http_llmoin_settle_args(r, ctx, &args,
+                                    ctx->prompt_tokens + ctx->completion_tokens,
+                                    0)
+        != NGX_OK)
     {
         return;
-    }
-
-    ngx_http_llmoin_args_add(&args, (char *) ctx->request_id.data,
-                             ctx->request_id.len);
-
-    if (ngx_http_llmoin_args_number(r, &args,
-            ctx->prompt_tokens + ctx->completion_tokens - ctx->quota_estimate)
-        != NGX_OK
-        || ngx_http_llmoin_args_number(r, &args, ctx->quota_plan->count)
-           != NGX_OK)
-    {
-        return;
-    }
-
-    for (i = 0; i < ctx->quota_plan->count; i++) {
-        e = &ctx->quota_plan->entities[i];
-
-        ngx_http_llmoin_args_add(&args, e->tpm >= 0 ? "1" : "0", 1);
-        ngx_http_llmoin_args_add(&args, e->concurrent >= 0 ? "1" : "0", 1);
-        ngx_http_llmoin_args_add(&args, e->monthly_tokens >= 0 ? "1" : "0", 1);
     }
 
     if (ngx_http_llmoin_redis_eval(NGX_HTTP_LLMOIN_SCRIPT_SETTLE, args.argc,
@@ -647,7 +739,107 @@ ngx_http_llmoin_quota_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "llmoin: quota settlement lost (store unavailable); "
                       "the in-flight slot frees itself when its lease ends");
+        return;
     }
+
+    ngx_http_llmoin_redis_flush();
+}
+
+
+/* the arguments in one allocation of their own, to outlive the request */
+
+static ngx_http_llmoin_args_t *
+ngx_http_llmoin_args_copy(ngx_http_llmoin_args_t *args, ngx_log_t *log)
+{
+    int                      i;
+    size_t                   len;
+    u_char                  *p;
+    ngx_http_llmoin_args_t  *copy;
+
+    len = sizeof(ngx_http_llmoin_args_t);
+
+    for (i = NGX_HTTP_LLMOIN_ARGS_HEAD; i < args->argc; i++) {
+        len += args->argvlen[i];
+    }
+
+    copy = ngx_alloc(len, log);
+    if (copy == NULL) {
+        return NULL;
+    }
+
+    *copy = *args;
+    p = (u_char *) (copy + 1);
+
+    for (i = NGX_HTTP_LLMOIN_ARGS_HEAD; i < args->argc; i++) {
+        copy->argv[i] = (char *) p;
+        p = ngx_cpymem(p, args->argv[i], args->argvlen[i]);
+    }
+
+    return copy;
+}
+
+
+/*
+ * An admission that timed out, or whose request ended first, may still run
+ * in Redis (a stalled store answers late). Its refund is prepared now,
+ * while the request's plan exists; it is sent if the late reply says the
+ * request was admitted, so that nothing stays reserved for a request that
+ * never ran.
+ */
+static void
+ngx_http_llmoin_quota_undo(ngx_http_llmoin_quota_call_t *call)
+{
+    ngx_http_request_t      *r = call->request;
+    ngx_http_llmoin_ctx_t   *ctx;
+    ngx_http_llmoin_args_t   args;
+
+    if (r == NULL || call->undo != NULL
+        || call->handle != ngx_http_llmoin_quota_admitted)
+    {
+        return;
+    }
+
+    ctx = ngx_http_llmoin_get_ctx(r);
+
+    if (ctx == NULL || ctx->quota_plan == NULL
+        || ngx_http_llmoin_settle_args(r, ctx, &args, 0, 1) != NGX_OK)
+    {
+        return;
+    }
+
+    call->undo = ngx_http_llmoin_args_copy(&args, r->connection->log);
+    call->undo_generation =
+        ngx_http_llmoin_settle_generation_arg(ctx->quota_plan->count);
+}
+
+
+static void
+ngx_http_llmoin_quota_undo_send(ngx_http_llmoin_quota_call_t *call,
+    redisReply *reply)
+{
+    redisReply              *generation;
+    ngx_http_llmoin_args_t  *undo = call->undo;
+
+    call->undo = NULL;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ARRAY
+        && reply->elements > NGX_HTTP_LLMOIN_REPLY_GENERATION
+        && reply->element[0]->type == REDIS_REPLY_INTEGER
+        && reply->element[0]->integer == 1)
+    {
+        generation = reply->element[NGX_HTTP_LLMOIN_REPLY_GENERATION];
+
+        if (generation->type == REDIS_REPLY_STRING) {
+            undo->argv[call->undo_generation] = generation->str;
+            undo->argvlen[call->undo_generation] = generation->len;
+        }
+
+        (void) ngx_http_llmoin_redis_eval(NGX_HTTP_LLMOIN_SCRIPT_SETTLE,
+                                          undo->argc, undo->argv,
+                                          undo->argvlen, NULL, NULL);
+    }
+
+    ngx_free(undo);
 }
 
 

@@ -379,6 +379,24 @@ ngx_http_llmoin_redis_eval(ngx_uint_t script, int argc, const char **argv,
 }
 
 
+/*
+ * Writes what is queued to the store now, instead of when the event loop
+ * next finds the socket writable: a settlement reaches Redis before the
+ * answer's last byte reaches the client, so the client's next request
+ * finds its slot free. A write error closes the connection and runs the
+ * pending callbacks (with NULL), as on the event loop.
+ */
+void
+ngx_http_llmoin_redis_flush(void)
+{
+    if (ngx_http_llmoin_redis.connected
+        && ngx_http_llmoin_redis.context != NULL)
+    {
+        redisAsyncHandleWrite(ngx_http_llmoin_redis.context);
+    }
+}
+
+
 /* a NOSCRIPT answer: the store lost its scripts (restart, SCRIPT FLUSH) */
 
 void

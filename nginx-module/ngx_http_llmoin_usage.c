@@ -7,8 +7,8 @@
  *                      asked; llama.cpp unasked), and the content chunks for
  *                      an estimate when a stream ends without usage
  *
- * ngx_http_llmoin_usage_settle() decides the numbers once, when the log
- * phase first asks for them:
+ * ngx_http_llmoin_usage_settle() decides the numbers once, when the quota
+ * settlement (at the answer's last buffer) or the log phase first asks:
  *
  *   client gone before an answer   the prompt estimated, "estimated"
  *   (499)                          (the pool may have worked on it)
@@ -156,6 +156,22 @@ ngx_http_llmoin_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         if (b->last_buf) {
             ctx->response_finished = 1;
         }
+    }
+
+    /* with a Content-Length the client has the whole answer when its last
+     * byte arrives, before nginx passes the (empty) last buffer */
+
+    if (r->headers_out.content_length_n >= 0
+        && ctx->response_body_bytes >= r->headers_out.content_length_n)
+    {
+        ctx->response_finished = 1;
+    }
+
+    /* the answer is complete: its usage is known, and its quota is settled
+     * before the last byte goes out */
+
+    if (ctx->response_finished) {
+        ngx_http_llmoin_quota_settle(r, ctx);
     }
 
     return ngx_http_next_body_filter(r, in);

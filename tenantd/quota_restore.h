@@ -30,10 +30,11 @@
 #define TENANTD_QUOTA_RESTORE_H
 
 #include "config.h"
+#include "quota_script.h"
 
 #include <stddef.h>
 
-#define QUOTA_RESTORE_MARKER      "llmoin:restored"
+#define QUOTA_RESTORE_MARKER      LLMOIN_QUOTA_RESTORE_MARKER
 #define QUOTA_RESTORE_TTL_SECONDS (40L * 24 * 3600)
 
 /* Checks the redis setting ("", "unix:/path" or "IP:PORT", "[IPv6]:PORT").

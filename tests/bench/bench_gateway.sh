@@ -5,6 +5,7 @@
 #   tests/bench/bench_gateway.sh [--build DIR] [--duration S] [--connections N]
 #                                [--threads N] [--rounds N] [--workers N]
 #                                [--load F] [--quiet-wait S] [--pause-ingest]
+#                                [--credential key|jwt] [--quotas]
 #                                [--keep]
 #
 # Starts its own node (ops/stack) in a temporary directory, onboards a tenant
@@ -40,6 +41,12 @@
 #                      tell the module's own cost from the ledger's; nginx
 #                      still writes the journal, the CPU figures still
 #                      include the ingestion
+#   --credential key|jwt  an API key [key], or an ES256 token of the
+#                      development identity provider (a token-cache hit
+#                      after the first request)
+#   --quotas           give tenant and users limits that are never reached,
+#                      so every request is admitted and settled in Redis
+#                      (Redis's CPU shows as "other jobs")
 #   --keep             leave the node running (and its directory) at the end
 #
 # The node's directory (logs, wrk output in bench/) is kept when the run
@@ -63,11 +70,12 @@ QUIET_PCT=10
 KEEP=0
 WARMUP=2
 CREDENTIAL=key
+QUOTAS=0
 
 die() { echo "bench_gateway: $*" >&2; exit 1; }
 say() { echo "bench_gateway: $*"; }
 
-usage() { sed -n '2,44p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -82,6 +90,7 @@ while [ $# -gt 0 ]; do
         --quiet-wait) QUIET_WAIT=${2:?--quiet-wait needs seconds}; shift 2 ;;
         --keep) KEEP=1; shift ;;
         --credential) CREDENTIAL=${2:?--credential needs key or jwt}; shift 2 ;;
+        --quotas) QUOTAS=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
@@ -184,6 +193,16 @@ else
     KEY=$(ctl key create bench --user u --output json | json_get 'd["key"]')
 fi
 [ -n "$KEY" ] || die "no credential"
+
+if [ "$QUOTAS" = 1 ]; then
+    # limits that are never reached, for the tenant and every user: each
+    # request costs the admission script and the settlement in Redis
+    ctl limits set bench --rpm 2000000000 --tpm 1000000000000 --concurrent 1000000 \
+        --monthly-tokens 1000000000000000 >>"$OUT/onboarding.log"
+    ctl limits set bench --default-user --rpm 2000000000 --tpm 1000000000000 \
+        --concurrent 1000000 --monthly-tokens 1000000000000000 >>"$OUT/onboarding.log"
+    sleep 2   # the snapshot with the limits reaches the workers
+fi
 
 for ((i = 0; ; i++)); do
     [ "$(http_status -H "Authorization: Bearer $KEY" "$LLMOIN_URL/v1/models")" = 200 ] && break

@@ -197,3 +197,258 @@ def sanitizer_reports(state):
         elif path.suffix == ".log" and any(sign in path.read_bytes() for sign in SANITIZER_SIGNS):
             found.append(f"{path}: {path.read_text(errors='replace')[-2000:]}")
     return found
+
+
+# --- quotas: limits, Redis, nginx workers, a second gateway, the clock -------
+# (used by test_quota.py)
+
+import re as _re
+import socket as _socket
+
+
+def redis_client(stack):
+    """The node's Redis (the quota counters), over its unix socket."""
+    import redis
+    return redis.Redis(unix_socket_path=stack.env["LLMOIN_REDIS_SOCKET"],
+                       decode_responses=True, socket_timeout=5)
+
+
+def tenant_id(stack, slug):
+    return stack.sql("SELECT id FROM tenants WHERE slug = %s", slug)[0][0]
+
+
+def quota_key(tenant, kind, scope, subject="", month=None):
+    """The Redis key of a counter, as common/quota.h names it."""
+    key = f"llmoin:{{t{tenant}}}:{kind}:{scope}:{subject}"
+    return f"{key}:{month}" if month else key
+
+
+def read_snapshot(stack):
+    return json.loads(pathlib.Path(stack.env["LLMOIN_SNAPSHOT"]).read_text())
+
+
+def snapshot_tenant(snapshot, slug):
+    return next((t for t in snapshot["tenants"] if t["slug"] == slug), None)
+
+
+def nginx_workers(prefix):
+    """Pids of the running (not shutting down) workers of the nginx whose
+    prefix directory is given."""
+    try:
+        master = int((pathlib.Path(prefix) / "nginx.pid").read_text())
+    except (FileNotFoundError, ValueError):
+        return []
+    workers = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").strip()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == master and cmdline == b"nginx: worker process":
+            workers.append(int(entry.name))
+    return sorted(workers)
+
+
+_SNAPSHOT_LOADED = _re.compile(rb"(\d+)#\d+: llmoin: snapshot version (\d+) loaded")
+
+
+def _workers_loaded(prefix, version):
+    """True when every running worker of that nginx logged a snapshot of
+    at least that version."""
+    workers = nginx_workers(prefix)
+    if not workers:
+        return False
+    log = (pathlib.Path(prefix) / "logs" / "error.log").read_bytes()
+    seen = {}
+    for pid, loaded in _SNAPSHOT_LOADED.findall(log):
+        seen[int(pid)] = max(seen.get(int(pid), 0), int(loaded))
+    return all(seen.get(pid, 0) >= version for pid in workers)
+
+
+def wait_snapshot_applied(stack, predicate, prefixes=(), timeout=5.0):
+    """Waits until tenantd's snapshot satisfies predicate(snapshot) and then
+    until every worker of the node's nginx (and of each extra nginx prefix)
+    has loaded that snapshot or a later one. Returns the snapshot."""
+    def ready():
+        try:
+            snapshot = read_snapshot(stack)
+        except (FileNotFoundError, ValueError):
+            return None
+        return snapshot if predicate(snapshot) else None
+    snapshot = wait_until(ready, timeout=timeout, what="snapshot written")
+    for prefix in (stack.state / "nginx", *prefixes):
+        wait_until(lambda: _workers_loaded(prefix, snapshot["version"]), timeout=timeout,
+                   what=f"snapshot {snapshot['version']} loaded by every worker of {prefix}")
+    return snapshot
+
+
+LIMIT_KINDS = ("rpm", "tpm", "concurrent", "monthly_tokens")
+
+
+def set_limit(stack, slug, scope, subject="", wait=True, prefixes=(), **kinds):
+    """Sets the limits row (tenant, scope, subject) — kinds not given are
+    unlimited — and waits until the gateway applies it."""
+    unknown = set(kinds) - set(LIMIT_KINDS)
+    assert not unknown, f"unknown limit kinds {unknown}"
+    values = [kinds.get(kind) for kind in LIMIT_KINDS]
+    stack.sql("INSERT INTO limits (tenant_id, scope, subject, rpm, tpm, concurrent, monthly_tokens)"
+              " SELECT id, %s, %s, %s, %s, %s, %s FROM tenants WHERE slug = %s"
+              " ON CONFLICT (tenant_id, scope, subject) DO UPDATE SET rpm = EXCLUDED.rpm,"
+              " tpm = EXCLUDED.tpm, concurrent = EXCLUDED.concurrent,"
+              " monthly_tokens = EXCLUDED.monthly_tokens",
+              scope, subject, *values, slug)
+    wanted = dict(zip(LIMIT_KINDS, values), scope=scope, subject=subject)
+
+    def applied(snapshot):
+        tenant = snapshot_tenant(snapshot, slug)
+        return tenant is not None and wanted in tenant.get("limits", [])
+    if wait:
+        wait_snapshot_applied(stack, applied, prefixes)
+
+
+def set_tenant_quota(stack, slug, prefixes=(), **columns):
+    """Updates max_tokens_cap and/or quota_fail_mode and waits until the
+    gateway applies it."""
+    assert set(columns) <= {"max_tokens_cap", "quota_fail_mode"}, columns
+    assignments = ", ".join(f"{name} = %s" for name in columns)
+    stack.sql(f"UPDATE tenants SET {assignments} WHERE slug = %s", *columns.values(), slug)
+
+    def applied(snapshot):
+        tenant = snapshot_tenant(snapshot, slug)
+        return tenant is not None and all(tenant.get(k) == v for k, v in columns.items())
+    wait_snapshot_applied(stack, applied, prefixes)
+
+
+def quota_status(stack, credential, url=None):
+    """GET /v1/llmoin/quota with the caller's credential."""
+    return requests.get(f"{url or stack.url}/v1/llmoin/quota", timeout=10,
+                        headers={"Authorization": f"Bearer {credential}"})
+
+
+def sim_config(stack, **settings):
+    response = requests.post(f"{stack.sim_url}/sim/config", json=settings, timeout=5)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+SIM_DEFAULTS = {"tokens_per_second": 0, "ttft_ms": 0, "fail_rate": 0.0, "fail_status": "mixed",
+                "cut_rate": 0.0, "cut_after": 3, "answer_tokens": None}
+
+
+def reload_nginx(stack, timeout=15.0):
+    """Re-renders the node's nginx.conf, sends HUP, and waits until only new
+    workers run (the old ones have exited), so that new connections reach
+    workers with the new configuration."""
+    prefix = stack.state / "nginx"
+    old = set(nginx_workers(prefix))
+    workers = int(stack.env.get("LLMOIN_WORKERS", "2"))
+    stack.ops("reload-nginx")
+
+    def renewed():
+        current = set(nginx_workers(prefix))
+        alive = {pid for pid in old if _alive(pid)}
+        return len(current) == workers and not current & old and not alive
+    wait_until(renewed, timeout=timeout, interval=0.1, what="nginx workers replaced")
+    wait_until(lambda: _workers_loaded(prefix, 1), timeout=timeout,
+               what="new workers loaded the snapshot")
+
+
+CLOCK_CONF = "llmoin-test-clock.conf"
+
+
+def set_clock_offset(stack, seconds):
+    """Shifts the gateway's quota clock by `seconds` (llmoin_clock_offset,
+    for tests only) through a file in nginx's extra/ directory, and reloads
+    nginx; 0 removes the file."""
+    extra = stack.state / "nginx" / "conf" / "extra" / CLOCK_CONF
+    if seconds:
+        extra.write_text(f"llmoin_clock_offset {int(seconds)};\n")
+    else:
+        extra.unlink(missing_ok=True)
+    reload_nginx(stack)
+
+
+def free_port():
+    with _socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ExtraNginx:
+    """A second nginx for the same node: a copy of the node's rendered
+    nginx.conf with its own prefix (pid, logs, temp paths, journal) and
+    port, and the same snapshot and Redis. Its directory is inside the
+    node's state, so the sanitizer check sees its logs too."""
+
+    def __init__(self, stack, name="nginx-second"):
+        self.stack = stack
+        self.prefix = stack.state / name
+        self.port = free_port()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def journal(self):
+        return self.prefix / "logs" / "usage.journal"
+
+    def render(self):
+        state = str(self.stack.state)
+        conf = (self.stack.state / "nginx" / "conf" / "nginx.conf").read_text()
+        listen = f"listen 127.0.0.1:{self.stack.env['LLMOIN_NGINX_PORT']};"
+        for needle in (listen, f"{state}/nginx/", f"{state}/log/usage.journal",
+                       f"{state}/log/jwks-hints.log"):
+            assert needle in conf, f"{needle!r} not in the node's nginx.conf"
+        conf = conf.replace(listen, f"listen 127.0.0.1:{self.port};")
+        conf = conf.replace(f"{state}/nginx/", f"{self.prefix}/")
+        conf = conf.replace(f"{state}/log/usage.journal", str(self.journal))
+        conf = conf.replace(f"{state}/log/jwks-hints.log", str(self.prefix / "logs" / "jwks-hints.log"))
+        return conf
+
+    def environment(self):
+        env = dict(os.environ)
+        module = _re.search(r"load_module (\S+);", self.render()).group(1)
+        linked = subprocess.run(["ldd", module], capture_output=True, text=True).stdout
+        if "libasan" in linked:
+            runtime = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True,
+                                     text=True).stdout.strip()
+            logs = self.prefix / "logs"
+            env.update(LD_PRELOAD=runtime,
+                       ASAN_OPTIONS=f"detect_leaks=0:abort_on_error=1:log_path={logs}/asan",
+                       UBSAN_OPTIONS=f"print_stacktrace=1:halt_on_error=1:log_path={logs}/ubsan")
+        return env
+
+    def start(self):
+        for sub in ("conf/extra", "logs", "temp"):
+            (self.prefix / sub).mkdir(parents=True, exist_ok=True)
+        os.chmod(self.prefix, 0o755)
+        (self.prefix / "conf" / "nginx.conf").write_text(self.render())
+        command = ["/usr/sbin/nginx", "-p", str(self.prefix), "-c", "conf/nginx.conf"]
+        with open(self.prefix / "logs" / "stderr.log", "ab") as stderr:
+            result = subprocess.run(command, env=self.environment(), stdin=subprocess.DEVNULL,
+                                    stdout=stderr, stderr=stderr, timeout=30)
+        assert result.returncode == 0, (self.prefix / "logs" / "stderr.log").read_text()
+        wait_until(lambda: _healthy(self.url), timeout=5, what="second nginx up")
+        wait_until(lambda: _workers_loaded(self.prefix, 1), timeout=5,
+                   what="second nginx loaded the snapshot")
+        return self
+
+    def stop(self):
+        try:
+            pid = int((self.prefix / "nginx.pid").read_text())
+        except (FileNotFoundError, ValueError):
+            return
+        os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: not _alive(pid), timeout=10, what="second nginx stopped")
+
+
+def _healthy(url):
+    try:
+        return requests.get(f"{url}/healthz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
