@@ -1,22 +1,59 @@
 /* The quota scripts (contract in quota_script.h), one Lua line per line. */
 #include "quota_script.h"
 
+/*
+ * A window is a hash: one field per second with what was reserved in it,
+ * "n" the sum of those fields, "o" the oldest second that may still have
+ * one (every field before it is gone). A second whose reservations were all
+ * taken back (settled at 0, refunded) loses its field, so that it does not
+ * count as the oldest one for Retry-After. Reading prunes the seconds that left
+ * the window and moves "o" to the oldest second that has a field: each
+ * second is looked at about once, however many requests read the window.
+ */
 #define WINDOW_FUNCTIONS                                                          \
     "local WINDOW = 60\n"                                                         \
     "local function window(key, sec)\n"                                           \
-    "  local fields = redis.call('HGETALL', key)\n"                               \
-    "  local sum, oldest, stale = 0, nil, {}\n"                                   \
-    "  for j = 1, #fields, 2 do\n"                                                \
-    "    local s = tonumber(fields[j])\n"                                         \
-    "    if s <= sec - WINDOW then\n"                                             \
-    "      stale[#stale + 1] = fields[j]\n"                                       \
-    "    else\n"                                                                  \
-    "      sum = sum + tonumber(fields[j + 1])\n"                                 \
-    "      if oldest == nil or s < oldest then oldest = s end\n"                  \
-    "    end\n"                                                                   \
+    "  local state = redis.call('HMGET', key, 'n', 'o')\n"                        \
+    "  local total, oldest = tonumber(state[1]), tonumber(state[2])\n"           \
+    "  if total == nil or oldest == nil then return 0, nil end\n"                \
+    "  local first = sec - WINDOW + 1\n"                                          \
+    "  if oldest + WINDOW <= first then\n"                                        \
+    "    redis.call('DEL', key)\n"                                                \
+    "    return 0, nil\n"                                                         \
     "  end\n"                                                                     \
-    "  if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end\n"          \
-    "  return sum, oldest\n"                                                      \
+    "  local s = oldest\n"                                                        \
+    "  while s < first do\n"                                                      \
+    "    local v = redis.call('HGET', key, s)\n"                                  \
+    "    if v then\n"                                                             \
+    "      total = total - tonumber(v)\n"                                         \
+    "      redis.call('HDEL', key, s)\n"                                          \
+    "    end\n"                                                                   \
+    "    s = s + 1\n"                                                             \
+    "  end\n"                                                                     \
+    "  while s <= sec and redis.call('HEXISTS', key, s) == 0 do s = s + 1 end\n"  \
+    "  local live = s <= sec\n"                                                   \
+    "  if not live then s = sec end\n"                                            \
+    "  if s ~= oldest then redis.call('HSET', key, 'n', total, 'o', s) end\n"     \
+    "  if live then return total, s end\n"                                        \
+    "  return total, nil\n"                                                       \
+    "end\n"                                                                       \
+    "local function window_add(key, sec, amount)\n"                               \
+    "  local fresh = redis.call('HINCRBY', key, 'n', amount) == amount\n"         \
+    "  if redis.call('HINCRBY', key, sec, amount) == amount or fresh then\n"      \
+    "    if fresh then redis.call('HSETNX', key, 'o', sec) end\n"                 \
+    "    redis.call('EXPIRE', key, 2 * WINDOW)\n"                                 \
+    "  end\n"                                                                     \
+    "end\n"                                                                       \
+    "local function window_adjust(key, sec, amount)\n"                            \
+    "  local old = tonumber(redis.call('HGET', key, sec))\n"                      \
+    "  if old == nil then return end\n"                                           \
+    "  if old + amount > 0 then\n"                                                \
+    "    redis.call('HINCRBY', key, sec, amount)\n"                               \
+    "    redis.call('HINCRBY', key, 'n', amount)\n"                               \
+    "  else\n"                                                                    \
+    "    redis.call('HDEL', key, sec)\n"                                          \
+    "    redis.call('HINCRBY', key, 'n', -old)\n"                                 \
+    "  end\n"                                                                     \
     "end\n"                                                                       \
     "local function in_flight(key, now)\n"                                        \
     "  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)\n"                        \
@@ -77,20 +114,14 @@ const char llmoin_quota_admit_lua[] =
     "end\n"
     "for i = 0, n - 1 do\n"
     "  local k = 4 * i\n"
-    "  if tonumber(ARGV[7 + 4 * i]) >= 0 then\n"
-    "    redis.call('HINCRBY', KEYS[k + 1], sec, 1)\n"
-    "    redis.call('EXPIRE', KEYS[k + 1], 2 * WINDOW)\n"
-    "  end\n"
-    "  if tonumber(ARGV[8 + 4 * i]) >= 0 then\n"
-    "    redis.call('HINCRBY', KEYS[k + 2], sec, estimate)\n"
-    "    redis.call('EXPIRE', KEYS[k + 2], 2 * WINDOW)\n"
-    "  end\n"
+    "  if tonumber(ARGV[7 + 4 * i]) >= 0 then window_add(KEYS[k + 1], sec, 1) end\n"
+    "  if tonumber(ARGV[8 + 4 * i]) >= 0 then window_add(KEYS[k + 2], sec, estimate) end\n"
     "  if tonumber(ARGV[9 + 4 * i]) >= 0 then\n"
     "    redis.call('ZADD', KEYS[k + 3], now + lease, id)\n"
     "    redis.call('PEXPIRE', KEYS[k + 3], lease)\n"
     "  end\n"
-    "  if tonumber(ARGV[10 + 4 * i]) >= 0 then\n"
-    "    redis.call('INCRBY', KEYS[k + 4], estimate)\n"
+    "  if tonumber(ARGV[10 + 4 * i]) >= 0\n"
+    "     and redis.call('INCRBY', KEYS[k + 4], estimate) == estimate then\n"
     "    redis.call('EXPIRE', KEYS[k + 4], 40 * 86400)\n"
     "  end\n"
     "end\n"
@@ -98,6 +129,7 @@ const char llmoin_quota_admit_lua[] =
     "        generation}\n";
 
 const char llmoin_quota_settle_lua[] =
+    WINDOW_FUNCTIONS
     "local sec, id = ARGV[1], ARGV[2]\n"
     "local delta, n = tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local real, generation, refund = tonumber(ARGV[5]), ARGV[6], ARGV[7] == '1'\n"
@@ -109,16 +141,11 @@ const char llmoin_quota_settle_lua[] =
     "end\n"
     "for i = 0, n - 1 do\n"
     "  local k, f = 4 * i, 8 + 4 * i\n"
-    "  if refund and ARGV[f] == '1' and redis.call('HEXISTS', KEYS[k + 1], sec) == 1 then\n"
-    "    redis.call('HINCRBY', KEYS[k + 1], sec, -1)\n"
-    "  end\n"
-    "  if delta ~= 0 and ARGV[f + 1] == '1'\n"
-    "     and redis.call('HEXISTS', KEYS[k + 2], sec) == 1 then\n"
-    "    redis.call('HINCRBY', KEYS[k + 2], sec, delta)\n"
-    "  end\n"
+    "  if refund and ARGV[f] == '1' then window_adjust(KEYS[k + 1], sec, -1) end\n"
+    "  if delta ~= 0 and ARGV[f + 1] == '1' then window_adjust(KEYS[k + 2], sec, delta) end\n"
     "  if ARGV[f + 2] == '1' then redis.call('ZREM', KEYS[k + 3], id) end\n"
-    "  if month ~= 0 and ARGV[f + 3] == '1' then\n"
-    "    redis.call('INCRBY', KEYS[k + 4], month)\n"
+    "  if month ~= 0 and ARGV[f + 3] == '1'\n"
+    "     and redis.call('INCRBY', KEYS[k + 4], month) == month then\n"
     "    redis.call('EXPIRE', KEYS[k + 4], 40 * 86400)\n"
     "  end\n"
     "end\n"

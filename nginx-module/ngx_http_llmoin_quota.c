@@ -66,6 +66,8 @@ static ngx_int_t ngx_http_llmoin_add_header(ngx_http_request_t *r,
     const char *name, int64_t value, const char *unit);
 static void ngx_http_llmoin_quota_admitted(ngx_http_request_t *r,
     redisReply *reply);
+static int64_t ngx_http_llmoin_entity_limit(llmoin_quota_entity_t *e,
+    ngx_uint_t kind);
 static void ngx_http_llmoin_quota_undo(ngx_http_llmoin_quota_call_t *call);
 static void ngx_http_llmoin_quota_undo_send(ngx_http_llmoin_quota_call_t *call,
     redisReply *reply);
@@ -657,6 +659,24 @@ ngx_http_llmoin_quota_admit(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
 
 /* --- settlement --------------------------------------------------------- */
 
+/* whether any entity of the plan has a limit of this kind (the order of
+ * ngx_http_llmoin_entity_limit: rpm, tpm, concurrent, monthly) */
+
+static ngx_flag_t
+ngx_http_llmoin_plan_has(llmoin_quota_plan_t *plan, ngx_uint_t kind)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < plan->count; i++) {
+        if (ngx_http_llmoin_entity_limit(&plan->entities[i], kind) >= 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* the settle script's arguments: real tokens replace the estimate; a
  * refund counts the request out again (it never ran) */
 
@@ -707,9 +727,12 @@ ngx_http_llmoin_settle_args(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
 /*
  * When the answer's last byte is about to leave (the body filter), or in
  * the log phase for every other ending: the real usage replaces the
- * estimate and the slot is freed. Nobody waits for Redis's answer, but the
- * command is written at once, so that it is in Redis before the client can
- * send its next request.
+ * estimate and the slot is freed. Nobody waits for Redis's answer. When a
+ * slot is freed, the command is written at once, so that it is in Redis
+ * before the client can send its next request (else it leaves with the
+ * other commands at the end of the event loop's turn: a client at its
+ * token limit may meet its previous estimate once, never a slot it no
+ * longer holds).
  */
 void
 ngx_http_llmoin_quota_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
@@ -723,6 +746,15 @@ ngx_http_llmoin_quota_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
     ctx->quota_settled = 1;
 
     ngx_http_llmoin_usage_settle(r, ctx);
+
+    /* requests per minute alone: nothing to replace, nothing to free */
+
+    if (!ngx_http_llmoin_plan_has(ctx->quota_plan, 1)
+        && !ngx_http_llmoin_plan_has(ctx->quota_plan, 2)
+        && !ngx_http_llmoin_plan_has(ctx->quota_plan, 3))
+    {
+        return;
+    }
 
     if (ngx_http_llmoin_settle_args(r, ctx, &args,
                                     ctx->prompt_tokens + ctx->completion_tokens,
@@ -742,7 +774,9 @@ ngx_http_llmoin_quota_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
         return;
     }
 
-    ngx_http_llmoin_redis_flush();
+    if (ngx_http_llmoin_plan_has(ctx->quota_plan, 2)) {
+        ngx_http_llmoin_redis_flush();
+    }
 }
 
 

@@ -56,17 +56,36 @@ ngx_http_llmoin_redis_read(ngx_event_t *ev)
 }
 
 
+static ngx_uint_t  ngx_http_llmoin_redis_writing;
+
+
+static void
+ngx_http_llmoin_redis_write_now(void)
+{
+    ngx_http_llmoin_redis_writing = 1;
+    redisAsyncHandleWrite(ngx_http_llmoin_redis.context);
+    ngx_http_llmoin_redis_writing = 0;
+}
+
+
 static void
 ngx_http_llmoin_redis_write(ngx_event_t *ev)
 {
     if (ngx_http_llmoin_redis.context != NULL) {
-        redisAsyncHandleWrite(ngx_http_llmoin_redis.context);
+        ngx_http_llmoin_redis_write_now();
     }
 }
 
 
-/* hiredis asks for events; nginx's epoll watches them level-triggered (a
- * reply larger than hiredis reads at once must wake us again) */
+/*
+ * hiredis asks for events; nginx's epoll watches them level-triggered (a
+ * reply larger than hiredis reads at once must wake us again).
+ *
+ * A command queued while connected is not written through the epoll
+ * write event (two epoll_ctl calls per command) but by a posted event: the
+ * commands of one turn of the event loop leave in one write at its end.
+ * Only a write that did not go out whole (or the connect) waits for epoll.
+ */
 
 static void
 ngx_http_llmoin_redis_add_read(void *data)
@@ -95,6 +114,14 @@ ngx_http_llmoin_redis_add_write(void *data)
 {
     ngx_connection_t  *c = data;
 
+    if (ngx_http_llmoin_redis.connected && !ngx_http_llmoin_redis_writing) {
+        if (!c->write->posted) {
+            ngx_post_event(c->write, &ngx_posted_events);
+        }
+
+        return;
+    }
+
     if (!c->write->active) {
         ngx_add_event(c->write, NGX_WRITE_EVENT, 0);
     }
@@ -105,6 +132,10 @@ static void
 ngx_http_llmoin_redis_del_write(void *data)
 {
     ngx_connection_t  *c = data;
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
 
     if (c->write->active) {
         ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
@@ -392,7 +423,7 @@ ngx_http_llmoin_redis_flush(void)
     if (ngx_http_llmoin_redis.connected
         && ngx_http_llmoin_redis.context != NULL)
     {
-        redisAsyncHandleWrite(ngx_http_llmoin_redis.context);
+        ngx_http_llmoin_redis_write_now();
     }
 }
 

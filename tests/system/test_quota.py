@@ -80,7 +80,12 @@ def read_stream(response):
 
 
 def window_sum(rds, key):
-    return sum(int(value) for value in rds.hvals(key))
+    """What a per-minute window holds: the sum of its per-second buckets,
+    which must be the running total "n" the scripts keep beside them."""
+    fields = rds.hgetall(key)
+    buckets = sum(int(value) for field, value in fields.items() if field.isdigit())
+    assert int(fields.get("n", 0)) == buckets, fields
+    return buckets
 
 
 def counter(rds, key):
