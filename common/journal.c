@@ -101,15 +101,11 @@ read_integer(reader_t *reader, const char *name, long long *out)
 }
 
 static int
-read_seconds(reader_t *reader, const char *name, char *out, size_t size,
-             double *seconds)
+parse_seconds(reader_t *reader, const char *name, const char *value, char *out,
+              size_t size, double *seconds)
 {
-    const char *value = field(reader, name);
-    char       *end;
+    char *end;
 
-    if (value == NULL) {
-        return -1;
-    }
     /* plain decimals only: strtod would also take hex floats and "inf",
      * which the database refuses */
     if (strspn(value, "0123456789.") != strlen(value)) {
@@ -127,6 +123,53 @@ read_seconds(reader_t *reader, const char *name, char *out, size_t size,
     }
     memcpy(out, value, strlen(value) + 1);
     return 0;
+}
+
+static int
+read_seconds(reader_t *reader, const char *name, char *out, size_t size,
+             double *seconds)
+{
+    const char *value = field(reader, name);
+
+    if (value == NULL) {
+        return -1;
+    }
+    return parse_seconds(reader, name, value, out, size, seconds);
+}
+
+/* At most a week: larger values would overflow the integer columns (and
+ * the conversion of a huge double to long is undefined). */
+static int
+to_milliseconds(reader_t *reader, const char *name, double seconds,
+                long *milliseconds)
+{
+    if (seconds > LLMOIN_JOURNAL_REQUEST_TIME_MAX) {
+        snprintf(reader->reason, reader->reason_size,
+                 "field '%s' is longer than a week", name);
+        return -1;
+    }
+    *milliseconds = (long) (seconds * 1000.0 + 0.5);
+    return 0;
+}
+
+/* A time that may be missing or "" (nothing happened): *milliseconds -1. */
+static int
+read_optional_milliseconds(reader_t *reader, const char *name, long *milliseconds)
+{
+    char   text[32], ignored[32];
+    double seconds;
+
+    *milliseconds = -1;
+    if (copy_optional_text(reader, name, text, sizeof(text), true, "") != 0) {
+        return -1;
+    }
+    if (text[0] == '\0') {
+        return 0;
+    }
+    if (parse_seconds(reader, name, text, ignored, sizeof(ignored), &seconds) != 0) {
+        return -1;
+    }
+    return to_milliseconds(reader, name, seconds, milliseconds);
 }
 
 static int
@@ -168,6 +211,8 @@ read_record(reader_t *reader, llmoin_journal_record_t *record)
     static const char *const flags[] = { "0", "1", NULL };
     static const char *const versions[] = { "1", NULL };
     static const char *const quotas[] = { "checked", "unchecked", "none", NULL };
+    static const char *const functions[] = { "", "chat", "summarize", "write",
+                                             "research", NULL };
     char                     stream[4], version[4], ignored[32];
     long long                status;
     double                   request_time, timestamp;
@@ -200,7 +245,12 @@ read_record(reader_t *reader, llmoin_journal_record_t *record)
         || check_no_controls(reader, "groups", record->groups) != 0
         || copy_optional_text(reader, "quota", record->quota, sizeof(record->quota),
                               false, "none") != 0
-        || check_choice(reader, "quota", record->quota, quotas) != 0)
+        || check_choice(reader, "quota", record->quota, quotas) != 0
+        || copy_optional_text(reader, "function", record->function,
+                              sizeof(record->function), true, "") != 0
+        || check_choice(reader, "function", record->function, functions) != 0
+        || read_optional_milliseconds(reader, "first_byte_time",
+                                      &record->first_byte_ms) != 0)
     {
         return -1;
     }
@@ -210,9 +260,9 @@ read_record(reader_t *reader, llmoin_journal_record_t *record)
                  "field 'ts' is outside 2000-01-01 to 2100-01-01");
         return -1;
     }
-    if (request_time > LLMOIN_JOURNAL_REQUEST_TIME_MAX) {
-        snprintf(reader->reason, reader->reason_size,
-                 "field 'request_time' is longer than a week");
+    if (to_milliseconds(reader, "request_time", request_time,
+                        &record->request_time_ms) != 0)
+    {
         return -1;
     }
     if (status > 999 || record->prompt_tokens > 2000000000LL
@@ -224,7 +274,6 @@ read_record(reader_t *reader, llmoin_journal_record_t *record)
     }
     record->status = (int) status;
     record->stream = stream[0] == '1';
-    record->request_time_ms = (long) (request_time * 1000.0 + 0.5);
     return 0;
 }
 

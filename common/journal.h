@@ -12,7 +12,9 @@
  *    "prompt_tokens":"12","completion_tokens":"40",
  *    "usage":"reported"|"estimated"|"none","stream":"0"|"1",
  *    "request_time":"0.042","groups":"staff,lab"|"",
- *    "quota":"checked"|"unchecked"|"none"}
+ *    "quota":"checked"|"unchecked"|"none",
+ *    "function":"chat"|"summarize"|"write"|"research"|"",
+ *    "first_byte_time":"0.123"|""}
  *
  * groups: the caller's groups, comma-separated (the token's groups claim;
  * "" for none or an API key); at most LLMOIN_JOURNAL_GROUPS_MAX bytes and
@@ -20,6 +22,11 @@
  * ("unchecked": Redis was down and the tenant fails open; "none": no limit
  * applied). Both came later than the other fields: a line without them is
  * read as groups "" and quota "none".
+ *
+ * function: the entry function of the web page (X-LLMoin-Function, checked
+ * by the gateway), "" for none. first_byte_time: seconds from the start of
+ * the request to the first byte of the answer, "" when no byte was sent.
+ * Both came after groups and quota: a line without them reads as "".
  *
  * No prompt or answer text is ever part of a line. llmoin_journal_parse
  * checks every field; on failure it names the field and the problem.
@@ -55,6 +62,8 @@ typedef struct llmoin_journal_record {
     long      request_time_ms;
     char      groups[LLMOIN_JOURNAL_GROUPS_MAX + 1];    /* "" when none */
     char      quota[16];                /* checked, unchecked, none */
+    char      function[16];             /* chat, summarize, write, research, "" */
+    long      first_byte_ms;            /* -1 when no answer byte was sent */
 } llmoin_journal_record_t;
 
 /* Returns 0, or -1 with a reason such as "field 'status' is not a number". */

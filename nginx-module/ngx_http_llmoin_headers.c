@@ -1,5 +1,6 @@
 /*
- * Request headers: the reserved X-LLMoin-* family clients may not send, and
+ * Request headers: the reserved X-LLMoin-* family clients may not send
+ * (except X-LLMoin-Function, the entry function the web page names), and
  * the trusted headers the gateway sends upstream in their place.
  */
 
@@ -7,6 +8,7 @@
 
 
 #define NGX_HTTP_LLMOIN_RESERVED_PREFIX  "x-llmoin-"
+#define NGX_HTTP_LLMOIN_FUNCTION_HEADER  "x-llmoin-function"
 
 
 typedef struct {
@@ -44,6 +46,64 @@ ngx_http_llmoin_header_next(ngx_http_llmoin_header_iter_t *it)
 }
 
 
+static ngx_flag_t
+ngx_http_llmoin_is_function_header(ngx_table_elt_t *h)
+{
+    return h->key.len == sizeof(NGX_HTTP_LLMOIN_FUNCTION_HEADER) - 1
+           && ngx_strncasecmp(h->key.data,
+                              (u_char *) NGX_HTTP_LLMOIN_FUNCTION_HEADER,
+                              h->key.len) == 0;
+}
+
+
+/*
+ * The entry function of X-LLMoin-Function: "" without the header, else one
+ * of the web page's functions. NGX_DECLINED: another value, or the header
+ * twice.
+ */
+ngx_int_t
+ngx_http_llmoin_entry_function(ngx_http_request_t *r, ngx_str_t *function)
+{
+    ngx_uint_t                      i;
+    ngx_table_elt_t                *h;
+    ngx_http_llmoin_header_iter_t   it;
+
+    static ngx_str_t  functions[] = {
+        ngx_string("chat"), ngx_string("summarize"), ngx_string("write"),
+        ngx_string("research")
+    };
+
+    ngx_str_null(function);
+    ngx_http_llmoin_header_iter_init(&it, r);
+
+    while ((h = ngx_http_llmoin_header_next(&it)) != NULL) {
+        if (!ngx_http_llmoin_is_function_header(h)) {
+            continue;
+        }
+
+        if (function->data != NULL) {
+            return NGX_DECLINED;
+        }
+
+        for (i = 0; i < sizeof(functions) / sizeof(functions[0]); i++) {
+            if (h->value.len == functions[i].len
+                && ngx_strncmp(h->value.data, functions[i].data,
+                               functions[i].len) == 0)
+            {
+                *function = functions[i];
+                break;
+            }
+        }
+
+        if (function->data == NULL) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_table_elt_t *
 ngx_http_llmoin_reserved_header(ngx_http_request_t *r)
 {
@@ -57,7 +117,8 @@ ngx_http_llmoin_reserved_header(ngx_http_request_t *r)
             && ngx_strncasecmp(h->key.data,
                                (u_char *) NGX_HTTP_LLMOIN_RESERVED_PREFIX,
                                sizeof(NGX_HTTP_LLMOIN_RESERVED_PREFIX) - 1)
-               == 0)
+               == 0
+            && !ngx_http_llmoin_is_function_header(h))
         {
             return h;
         }

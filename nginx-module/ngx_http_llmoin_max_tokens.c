@@ -55,60 +55,19 @@ ngx_http_llmoin_requested_tokens(llmoin_json_span_t *max_tokens,
 }
 
 
-/* {"max_tokens":CAP, + the rest of the object (the body is valid JSON) */
+/* {"max_tokens":CAP, + the rest of the object */
 
 static ngx_int_t
 ngx_http_llmoin_insert_cap(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
     ngx_str_t *body, int64_t cap)
 {
-    u_char       *open, *rest, *last, *p;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
+    u_char     text[sizeof("\"max_tokens\":") + NGX_INT64_LEN];
+    ngx_str_t  member;
 
-    last = body->data + body->len;
-    open = ngx_strlchr(body->data, last, '{');
-    if (open == NULL) {
-        return NGX_ERROR;
-    }
+    member.data = text;
+    member.len = ngx_sprintf(text, "\"max_tokens\":%L", cap) - text;
 
-    for (rest = open + 1; rest < last && (*rest == ' ' || *rest == '\t'
-                                          || *rest == '\r' || *rest == '\n');
-         rest++)
-    {
-        /* void */
-    }
-
-    b = ngx_create_temp_buf(r->pool, body->len + sizeof("\"max_tokens\":,")
-                                     + NGX_INT64_LEN);
-    cl = ngx_alloc_chain_link(r->pool);
-    if (b == NULL || cl == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(b->last, body->data, open + 1 - body->data);
-    p = ngx_sprintf(p, "\"max_tokens\":%L", cap);
-
-    if (rest < last && *rest != '}') {
-        *p++ = ',';
-    }
-
-    b->last = ngx_cpymem(p, open + 1, last - (open + 1));
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    cl->buf = b;
-    cl->next = NULL;
-
-    /* the proxy sends these bytes with this length */
-
-    r->request_body->bufs = cl;
-    r->headers_in.content_length_n = b->last - b->pos;
-
-    body->data = b->pos;
-    body->len = b->last - b->pos;
-    ctx->request_body_bytes = body->len;
-
-    return NGX_OK;
+    return ngx_http_llmoin_body_add_member(r, ctx, body, &member);
 }
 
 

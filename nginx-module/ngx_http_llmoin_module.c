@@ -224,6 +224,12 @@ ngx_http_llmoin_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_llmoin_log_handler;
 
+    /* the stream filter sees what the usage filter has observed */
+
+    if (ngx_http_llmoin_stream_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_llmoin_usage_filter_init(cf);
 }
 

@@ -89,6 +89,22 @@ typedef enum {
 } ngx_http_llmoin_usage_source_e;
 
 
+/* a stream whose usage chunk the gateway asked for and takes out again
+ * (ngx_http_llmoin_stream_filter.c); offsets count the upstream's bytes */
+#define NGX_HTTP_LLMOIN_DROPS_MAX  4
+
+typedef struct {
+    uint64_t                     events_end;   /* end of the last whole event */
+    uint64_t                     hold_start;   /* offset of hold's first byte */
+    uint64_t                     drop_start[NGX_HTTP_LLMOIN_DROPS_MAX];
+    uint64_t                     drop_end[NGX_HTTP_LLMOIN_DROPS_MAX];
+    ngx_uint_t                   drops;
+    ngx_buf_t                   *hold;         /* an event not yet complete */
+    ngx_chain_t                 *free;
+    ngx_chain_t                 *busy;
+} ngx_http_llmoin_stream_edit_t;
+
+
 typedef struct {
     /* who: copied out of the snapshot, which may be swapped mid-request */
     ngx_str_t                        tenant_slug;
@@ -120,16 +136,19 @@ typedef struct {
     int64_t                          reset_tokens_ms;
     time_t                           retry_after;
 
-    /* what: from the request body */
+    /* what: from the request body, and the entry function (a header) */
     ngx_str_t                        model;
+    ngx_str_t                        function;
     ngx_str_t                        pool;
     off_t                            request_body_bytes;
 
     /* the response, observed by the filters */
     ngx_http_llmoin_response_kind_e  response_kind;
     llmoin_stream_usage_t           *stream_usage;
+    ngx_http_llmoin_stream_edit_t   *stream_edit;  /* usage_injected only */
     llmoin_body_usage_t             *body_usage;
     off_t                            response_body_bytes;
+    ngx_msec_t                       first_byte_ms;  /* after the start */
 
     /* settled once, when the log phase first asks */
     int64_t                          prompt_tokens;
@@ -143,6 +162,8 @@ typedef struct {
     unsigned                         settled:1;
     unsigned                         quota_fail_open:1;
     unsigned                         quota_settled:1;
+    unsigned                         first_byte:1;   /* an answer byte went out */
+    unsigned                         usage_injected:1; /* include_usage added */
 } ngx_http_llmoin_ctx_t;
 
 
@@ -173,6 +194,8 @@ ngx_int_t ngx_http_llmoin_token_identify(ngx_http_request_t *r,
 
 /* ngx_http_llmoin_headers.c */
 ngx_table_elt_t *ngx_http_llmoin_reserved_header(ngx_http_request_t *r);
+ngx_int_t ngx_http_llmoin_entry_function(ngx_http_request_t *r,
+    ngx_str_t *function);
 ngx_int_t ngx_http_llmoin_trusted_headers(ngx_http_request_t *r,
     ngx_http_llmoin_ctx_t *ctx);
 ngx_int_t ngx_http_llmoin_request_id(ngx_http_request_t *r, ngx_str_t *id);
@@ -182,6 +205,15 @@ ngx_int_t ngx_http_llmoin_read_request(ngx_http_request_t *r,
     ngx_http_llmoin_ctx_t *ctx);
 void ngx_http_llmoin_proceed(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
     ngx_int_t rc);
+
+/* ngx_http_llmoin_body_edit.c */
+ngx_int_t ngx_http_llmoin_body_add_member(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx, ngx_str_t *body, ngx_str_t *member);
+ngx_int_t ngx_http_llmoin_include_usage(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx, ngx_str_t *body, llmoin_json_span_t *options);
+
+/* ngx_http_llmoin_stream_filter.c */
+ngx_int_t ngx_http_llmoin_stream_filter_init(ngx_conf_t *cf);
 
 /* ngx_http_llmoin_max_tokens.c */
 ngx_int_t ngx_http_llmoin_requested_tokens(llmoin_json_span_t *max_tokens,

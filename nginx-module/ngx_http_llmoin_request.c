@@ -4,6 +4,8 @@
  * that serves it for this tenant, bound max_tokens, reserve the quota, and
  * set the trusted headers for the upstream.
  *
+ *   X-LLMoin-Function not one of
+ *   chat|summarize|write|research -> 400
  *   no body, or no "model" in it  -> 400
  *   body not a JSON object        -> 400
  *   key revoked or expired, tenant
@@ -11,6 +13,7 @@
  *   model unknown                 -> 404
  *   model not allowed             -> 403
  *   max_tokens above the cap      -> 400 (none given: the cap is set)
+ *   a stream without include_usage -> asked for (ngx_http_llmoin_body_edit.c)
  *   a limit reached               -> 429 (ngx_http_llmoin_quota.c)
  *
  * GET .../models is answered earlier, by ngx_http_llmoin_models.c.
@@ -30,7 +33,8 @@ static ngx_int_t ngx_http_llmoin_admit(ngx_http_request_t *r,
 static ngx_int_t ngx_http_llmoin_body_bytes(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_llmoin_parse_body(ngx_http_request_t *r,
-    ngx_http_llmoin_ctx_t *ctx, ngx_str_t *body, int64_t *max_tokens);
+    ngx_http_llmoin_ctx_t *ctx, ngx_str_t *body, int64_t *max_tokens,
+    llmoin_json_span_t *stream_options);
 static ngx_int_t ngx_http_llmoin_route(ngx_http_request_t *r,
     ngx_http_llmoin_ctx_t *ctx, const llmoin_snapshot_tenant_t **tenantp);
 
@@ -113,10 +117,20 @@ ngx_http_llmoin_admit(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
     int64_t                          max_tokens;
     ngx_int_t                        rc;
     ngx_str_t                        body;
+    llmoin_json_span_t               stream_options;
     const llmoin_snapshot_tenant_t  *tenant;
 
     if (r->request_body == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_llmoin_entry_function(r, &ctx->function) != NGX_OK) {
+        return ngx_http_llmoin_reject(r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_request_error",
+                                      "invalid_function",
+                                      "The header X-LLMoin-Function must be "
+                                      "given at most once, as chat, "
+                                      "summarize, write or research.");
     }
 
     rc = ngx_http_llmoin_body_bytes(r, &body);
@@ -128,9 +142,19 @@ ngx_http_llmoin_admit(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
 
     /* after a refusal the answer is sent, whatever the send returned */
 
-    rc = ngx_http_llmoin_parse_body(r, ctx, &body, &max_tokens);
+    rc = ngx_http_llmoin_parse_body(r, ctx, &body, &max_tokens,
+                                    &stream_options);
     if (rc != NGX_OK || r->header_sent) {
         return rc;
+    }
+
+    /* the stream's usage is asked for (before the cap moves the spans) */
+
+    if (ctx->stream
+        && ngx_http_llmoin_include_usage(r, ctx, &body, &stream_options)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     rc = ngx_http_llmoin_route(r, ctx, &tenant);
@@ -233,15 +257,16 @@ ngx_http_llmoin_bad_body(ngx_http_request_t *r, const char *code,
 
 static ngx_int_t
 ngx_http_llmoin_parse_body(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
-    ngx_str_t *body, int64_t *max_tokens)
+    ngx_str_t *body, int64_t *max_tokens, llmoin_json_span_t *stream_options)
 {
     int                  rc;
     bool                 stream;
     char                 model[NGX_HTTP_LLMOIN_MODEL_MAX];
     size_t               model_len;
-    llmoin_json_span_t   values[4];
+    llmoin_json_span_t   values[5];
     static const char   *keys[] = { "model", "stream", "max_tokens",
-                                    "max_completion_tokens" };
+                                    "max_completion_tokens",
+                                    "stream_options" };
 
     if (body->len == 0) {
         return ngx_http_llmoin_reject(r, NGX_HTTP_BAD_REQUEST,
@@ -250,7 +275,7 @@ ngx_http_llmoin_parse_body(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
                                       "JSON request body.");
     }
 
-    rc = llmoin_json_get_top((const char *) body->data, body->len, keys, 4,
+    rc = llmoin_json_get_top((const char *) body->data, body->len, keys, 5,
                              values);
     if (rc != 0) {
         return ngx_http_llmoin_bad_body(r, "invalid_json",
@@ -283,6 +308,7 @@ ngx_http_llmoin_parse_body(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
     }
 
     ctx->stream = stream ? 1 : 0;
+    *stream_options = values[4];
 
     if (ngx_http_llmoin_requested_tokens(&values[2], &values[3], max_tokens)
         != NGX_OK)

@@ -73,6 +73,14 @@ ngx_http_llmoin_start_observing(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
+        if (ctx->usage_injected) {
+            ctx->stream_edit = ngx_pcalloc(r->pool,
+                                       sizeof(ngx_http_llmoin_stream_edit_t));
+            if (ctx->stream_edit == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
         break;
 
     case NGX_HTTP_LLMOIN_RESPONSE_JSON:
@@ -98,12 +106,40 @@ ngx_http_llmoin_start_observing(ngx_http_request_t *r,
 }
 
 
+/* the request id on every answer of the API, so that a user can name the
+ * request to the service desk (the key of its usage record) */
+
+static ngx_int_t
+ngx_http_llmoin_request_id_header(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Request-Id");
+    h->value = ctx->request_id;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_llmoin_header_filter(ngx_http_request_t *r)
 {
     ngx_http_llmoin_ctx_t  *ctx;
 
     ctx = ngx_http_llmoin_get_ctx(r);
+
+    if (ctx != NULL && r == r->main && ctx->request_id.len
+        && ngx_http_llmoin_request_id_header(r, ctx) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     if (ctx != NULL && ctx->admitted && r == r->main
         && ctx->response_kind == NGX_HTTP_LLMOIN_RESPONSE_UNKNOWN
@@ -117,17 +153,66 @@ ngx_http_llmoin_header_filter(ngx_http_request_t *r)
 }
 
 
+/* the events of a stream whose usage chunk is to be taken out: where the
+ * complete ones end, and the spans of the chunks that carry only usage */
+
+static void
+ngx_http_llmoin_observe_events(ngx_http_llmoin_ctx_t *ctx, u_char *data,
+    size_t len)
+{
+    llmoin_stream_event_t           ev;
+    ngx_http_llmoin_stream_edit_t  *edit = ctx->stream_edit;
+
+    if (llmoin_stream_usage_feed(ctx->stream_usage, data, len) != 0) {
+        return;
+    }
+
+    while (llmoin_stream_usage_next(ctx->stream_usage, &ev) == 1) {
+        edit->events_end = ev.end;
+
+        if ((ev.flags & LLMOIN_STREAM_USAGE_ONLY)
+            && edit->drops < NGX_HTTP_LLMOIN_DROPS_MAX)
+        {
+            edit->drop_start[edit->drops] = ev.start;
+            edit->drop_end[edit->drops] = ev.end;
+            edit->drops++;
+        }
+    }
+}
+
+
 static void
 ngx_http_llmoin_observe(ngx_http_llmoin_ctx_t *ctx, u_char *data, size_t len)
 {
     ctx->response_body_bytes += len;
 
-    if (ctx->stream_usage != NULL) {
+    if (ctx->stream_edit != NULL) {
+        ngx_http_llmoin_observe_events(ctx, data, len);
+
+    } else if (ctx->stream_usage != NULL) {
         (void) llmoin_stream_usage_consume(ctx->stream_usage, data, len);
 
     } else if (ctx->body_usage != NULL) {
         (void) llmoin_body_usage_feed(ctx->body_usage, data, len);
     }
+}
+
+
+/* the time to the answer's first byte, for the journal */
+
+static void
+ngx_http_llmoin_first_byte(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
+{
+    ngx_time_t       *tp;
+    ngx_msec_int_t    ms;
+
+    tp = ngx_timeofday();
+
+    ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
+                           + (tp->msec - r->start_msec));
+
+    ctx->first_byte_ms = (ngx_msec_t) ngx_max(ms, 0);
+    ctx->first_byte = 1;
 }
 
 
@@ -150,6 +235,10 @@ ngx_http_llmoin_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         b = cl->buf;
 
         if (ngx_buf_in_memory(b) && b->last > b->pos) {
+            if (!ctx->first_byte) {
+                ngx_http_llmoin_first_byte(r, ctx);
+            }
+
             ngx_http_llmoin_observe(ctx, b->pos, b->last - b->pos);
         }
 

@@ -22,6 +22,10 @@
  *   $llmoin_token_issuer        that token's issuer (a trusted one)
  *   $llmoin_quota               checked | unchecked (quota store down, the
  *                               tenant fails open) | none (no limit applied)
+ *   $llmoin_function            chat | summarize | write | research, from
+ *                               X-LLMoin-Function; "" without it
+ *   $llmoin_first_byte_time     seconds from the request's start to the
+ *                               answer's first byte ("0.123"); "" if none
  */
 
 #include "ngx_http_llmoin_module.h"
@@ -44,7 +48,9 @@ typedef enum {
     NGX_HTTP_LLMOIN_VAR_GROUPS,
     NGX_HTTP_LLMOIN_VAR_JWKS_HINT,
     NGX_HTTP_LLMOIN_VAR_TOKEN_ISSUER,
-    NGX_HTTP_LLMOIN_VAR_QUOTA
+    NGX_HTTP_LLMOIN_VAR_QUOTA,
+    NGX_HTTP_LLMOIN_VAR_FUNCTION,
+    NGX_HTTP_LLMOIN_VAR_FIRST_BYTE_TIME
 } ngx_http_llmoin_variable_e;
 
 
@@ -104,6 +110,12 @@ static ngx_http_variable_t  ngx_http_llmoin_vars[] = {
 
     { ngx_string("llmoin_quota"), NULL, ngx_http_llmoin_variable,
       NGX_HTTP_LLMOIN_VAR_QUOTA, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llmoin_function"), NULL, ngx_http_llmoin_variable,
+      NGX_HTTP_LLMOIN_VAR_FUNCTION, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llmoin_first_byte_time"), NULL, ngx_http_llmoin_variable,
+      NGX_HTTP_LLMOIN_VAR_FIRST_BYTE_TIME, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -182,6 +194,7 @@ ngx_http_llmoin_string_field(ngx_http_llmoin_ctx_t *ctx,
     case NGX_HTTP_LLMOIN_VAR_MODEL:           return &ctx->model;
     case NGX_HTTP_LLMOIN_VAR_POOL:            return &ctx->pool;
     case NGX_HTTP_LLMOIN_VAR_GROUPS:          return &ctx->groups;
+    case NGX_HTTP_LLMOIN_VAR_FUNCTION:        return &ctx->function;
     case NGX_HTTP_LLMOIN_VAR_TOKEN_ISSUER:    return &ctx->jwks_hint_issuer;
     default:                                  return NULL;
     }
@@ -223,6 +236,22 @@ ngx_http_llmoin_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     case NGX_HTTP_LLMOIN_VAR_QUOTA:
         v->data = ngx_http_llmoin_quota_names[ctx->quota_state].data;
         v->len = ngx_http_llmoin_quota_names[ctx->quota_state].len;
+        return NGX_OK;
+
+    case NGX_HTTP_LLMOIN_VAR_FIRST_BYTE_TIME:
+        if (!ctx->first_byte) {
+            return NGX_OK;
+        }
+
+        v->data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + 4);
+        if (v->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        v->len = ngx_sprintf(v->data, "%T.%03M",
+                             (time_t) (ctx->first_byte_ms / 1000),
+                             ctx->first_byte_ms % 1000)
+                 - v->data;
         return NGX_OK;
 
     case NGX_HTTP_LLMOIN_VAR_JWKS_HINT:

@@ -63,5 +63,6 @@ void models_create(api_request_t *request, api_response_t *response);
 
 /* usage_report.c */
 void usage_report(api_request_t *request, api_response_t *response);
+void usage_report_monthly(api_request_t *request, api_response_t *response);
 
 #endif

@@ -21,7 +21,7 @@
 
 #define READ_LIMIT_BYTES        (4 * 1024 * 1024)
 #define ROTATED_QUIET_SECONDS   5
-#define COLUMN_COUNT            16
+#define COLUMN_COUNT            18
 
 static const char lock_offset_sql[] =
     "SELECT inode, \"offset\" FROM ingest_offsets"
@@ -40,33 +40,72 @@ static const char ensure_partitions_sql[] =
     " SELECT DISTINCT date_trunc('month', to_timestamp(t::float8) AT TIME ZONE 'Europe/Berlin')"
     "        AT TIME ZONE 'Europe/Berlin' AS m FROM unnest($1::numeric[]) t) months";
 
+/* What a rollup row adds when it exists already. */
+#define ROLLUP_ADD(table)                                                         \
+    " requests = " table ".requests + excluded.requests,"                         \
+    " prompt_tokens = " table ".prompt_tokens + excluded.prompt_tokens,"          \
+    " completion_tokens = " table ".completion_tokens + excluded.completion_tokens," \
+    " estimated_requests = " table ".estimated_requests + excluded.estimated_requests," \
+    " failed_requests = " table ".failed_requests + excluded.failed_requests"
+
+/*
+ * The rows, and the daily and monthly rollups of the rows actually inserted
+ * (a replayed line is a conflict and returns nothing), in one statement.
+ * Rollup rows are written in key order, so that two tenantd ingesting at
+ * once take their row locks in the same order.
+ */
 static const char insert_sql[] =
     "WITH input AS ("
     "  SELECT * FROM unnest($1::text[], $2::numeric[], $3::bigint[], $4::text[],"
     "    $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::int[],"
     "    $11::int[], $12::text[], $13::boolean[], $14::int[], $15::text[],"
-    "    $16::text[])"
+    "    $16::text[], $17::text[], $18::int[])"
     "  AS u(request_id, ts, tenant_id, user_id, key_id, model, pool, status,"
     "       upstream_status, prompt_tokens, completion_tokens, usage_source,"
-    "       stream, request_time_ms, groups, quota)),"
+    "       stream, request_time_ms, groups, quota, function, first_byte_ms)),"
     " inserted AS ("
     "  INSERT INTO usage_events (request_id, ts, tenant_id, user_id, key_id, model,"
     "    pool, status, upstream_status, prompt_tokens, completion_tokens,"
-    "    usage_source, stream, request_time_ms, groups, quota, node)"
+    "    usage_source, stream, request_time_ms, groups, quota, function,"
+    "    first_byte_ms, node)"
     "  SELECT i.request_id, to_timestamp(i.ts::float8), i.tenant_id, i.user_id,"
     "    nullif(i.key_id, ''), i.model, nullif(i.pool, ''), i.status,"
     "    nullif(i.upstream_status, ''), i.prompt_tokens, i.completion_tokens,"
-    "    i.usage_source, i.stream, i.request_time_ms, i.groups, i.quota, $17"
+    "    i.usage_source, i.stream, i.request_time_ms, i.groups, i.quota,"
+    "    i.function, i.first_byte_ms, $19"
     "    FROM input i JOIN tenants t ON t.id = i.tenant_id"
     "  ON CONFLICT DO NOTHING"
-    "  RETURNING key_id, ts),"
+    "  RETURNING key_id, ts, tenant_id, user_id, groups, model, function, status,"
+    "    prompt_tokens, completion_tokens, usage_source),"
     " touched AS ("
     "  UPDATE api_keys k SET last_used_at = s.last_used"
     "    FROM (SELECT key_id, max(ts) AS last_used FROM inserted"
     "           WHERE key_id IS NOT NULL GROUP BY key_id) s"
     "   WHERE k.id = s.key_id AND (k.last_used_at IS NULL OR k.last_used_at < s.last_used)"
+    "  RETURNING 1),"
+    " days AS ("
+    "  SELECT tenant_id, (ts AT TIME ZONE 'Europe/Berlin')::date AS day, user_id, groups,"
+    "    model, coalesce(function, '') AS function, count(*) AS requests,"
+    "    sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,"
+    "    count(*) FILTER (WHERE usage_source = 'estimated') AS estimated_requests,"
+    "    count(*) FILTER (WHERE status >= 400) AS failed_requests"
+    "    FROM inserted GROUP BY 1, 2, 3, 4, 5, 6),"
+    " daily AS ("
+    "  INSERT INTO usage_daily SELECT * FROM days ORDER BY 1, 2, 3, 4, 5, 6"
+    "  ON CONFLICT (tenant_id, day, user_id, groups, model, function) DO UPDATE SET"
+    ROLLUP_ADD("usage_daily")
+    "  RETURNING 1),"
+    " monthly AS ("
+    "  INSERT INTO usage_monthly"
+    "  SELECT date_trunc('month', day)::date, tenant_id, model, function,"
+    "    sum(requests), sum(prompt_tokens), sum(completion_tokens),"
+    "    sum(estimated_requests), sum(failed_requests)"
+    "    FROM days GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+    "  ON CONFLICT (month, tenant_id, model, function) DO UPDATE SET"
+    ROLLUP_ADD("usage_monthly")
     "  RETURNING 1)"
-    " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM touched)";
+    " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM touched),"
+    "        (SELECT count(*) FROM daily), (SELECT count(*) FROM monthly)";
 
 static const char tenants_sql[] = "SELECT id FROM tenants ORDER BY id";
 
@@ -107,12 +146,14 @@ static void
 add_record(batch_t *batch, const llmoin_journal_record_t *record)
 {
     char tenant[24], status[12], prompt[24], completion[24], latency[24];
+    char first_byte[24];
 
     snprintf(tenant, sizeof(tenant), "%lld", record->tenant_id);
     snprintf(status, sizeof(status), "%d", record->status);
     snprintf(prompt, sizeof(prompt), "%lld", record->prompt_tokens);
     snprintf(completion, sizeof(completion), "%lld", record->completion_tokens);
     snprintf(latency, sizeof(latency), "%ld", record->request_time_ms);
+    snprintf(first_byte, sizeof(first_byte), "%ld", record->first_byte_ms);
 
     db_array_append(&batch->columns[0], record->request_id);
     db_array_append(&batch->columns[1], record->ts);
@@ -130,6 +171,9 @@ add_record(batch_t *batch, const llmoin_journal_record_t *record)
     db_array_append(&batch->columns[13], latency);
     db_array_append(&batch->columns[14], record->groups);
     db_array_append(&batch->columns[15], record->quota);
+    db_array_append(&batch->columns[16],
+                    record->function[0] != '\0' ? record->function : NULL);
+    db_array_append(&batch->columns[17], record->first_byte_ms >= 0 ? first_byte : NULL);
     batch->records++;
 }
 

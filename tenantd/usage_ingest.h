@@ -9,6 +9,11 @@
  * cannot count twice. Only complete lines are read. A line that is not a
  * valid record goes to ingest_rejects with the reason, never silently away.
  *
+ * The daily and monthly rollups the reports read (usage_daily,
+ * usage_monthly; schema/0005_usage_rollups.sql) grow in the statement that
+ * inserts the rows, by the rows it actually inserted: a replayed line adds
+ * nothing there either.
+ *
  * Rotation: the offset row remembers the file's inode. When the path names
  * a new file, the old one is looked up among its siblings (usage.journal.1
  * ...) and read to its end first; the switch to the new file happens once

@@ -24,6 +24,7 @@ enum ctl_kind {
     KIND_SLUG,      /* tenant slug, SLUG_RULE */
     KIND_KEY_ID,    /* API key id: key_... */
     KIND_DATE,      /* YYYY-MM-DD, a real calendar day */
+    KIND_MONTH,     /* YYYY-MM, a calendar month */
     KIND_CHOICE,    /* one of .choices; sent as .json_values[i] when given */
     KIND_SOCKET,    /* unix socket path (completes file names) */
     KIND_FLAG,      /* option without a value; in a body it sends .json_values[0] */

@@ -72,17 +72,27 @@ static const struct column limit_columns[] = {
     { NULL, NULL, false },
 };
 
-/* The first column's header is the report's "by" (DAY, USER or MODEL). */
-static const struct column usage_columns[] = {
-    { NULL, "key", false },
-    { "REQUESTS", "requests", true },
-    { "PROMPT", "prompt_tokens", true },
-    { "COMPLETION", "completion_tokens", true },
-    { "TOTAL", "total_tokens", true },
-    { NULL, NULL, false },
+/* The counters of a row of a usage report. */
+#define COUNTER_COLUMNS                        \
+    { "REQUESTS", "requests", true },          \
+    { "PROMPT", "prompt_tokens", true },       \
+    { "COMPLETION", "completion_tokens", true }, \
+    { "TOTAL", "total_tokens", true },         \
+    { "ESTIMATED", "estimated_requests", true }, \
+    { "FAILED", "failed_requests", true },     \
+    { NULL, NULL, false }
+
+/* The first column's header is the report's "by" (DAY, USER, GROUP ...). */
+static const struct column usage_columns[] = { { NULL, "key", false }, COUNTER_COLUMNS };
+
+static const struct column monthly_tenant_columns[] = {
+    { "TENANT", "tenant", false }, { "NAME", "name", false }, COUNTER_COLUMNS
 };
 
-#define USAGE_COLUMNS 5
+static const struct column monthly_model_columns[] = {
+    { "TENANT", "tenant", false }, { "MODEL", "model", false }, COUNTER_COLUMNS
+};
+
 #define MAX_COLUMNS 16 /* of the fixed layouts above */
 
 static const char NOTE_NEW_KEY[] =
@@ -445,45 +455,106 @@ static int write_new_key(FILE *out, const json_t *doc, struct ctl_error *err)
     return 0;
 }
 
-static int write_usage(FILE *out, enum ctl_format fmt, const json_t *doc, struct ctl_error *err)
+/* Table mode of a report row: "" (no group, no function, no model) reads
+ * as (none); the TOTAL row leaves the text columns it has no value for
+ * empty. False when out of memory. */
+static bool report_row_for_people(struct grid *g, const json_t *item, const struct column *cols,
+                                  bool total)
 {
-    const json_t *rows = json_object_get(doc, "rows"), *row, *totals;
-    const char *by = json_string_value(json_object_get(doc, "by"));
+    char **cells = g->cells + (g->nrows - 1) * g->ncols;
+
+    for (size_t c = 0; c < g->ncols; c++) {
+        const json_t *value = json_object_get(item, cols[c].field);
+        const char *text = total && c == 0                ? "TOTAL"
+                           : total && !value              ? ""
+                           : json_is_string(value) &&
+                                   !json_string_length(value) ? "(none)"
+                                                              : NULL;
+
+        if (!text)
+            continue;
+        free(cells[c]);
+        if (!(cells[c] = strdup(text)))
+            return false;
+    }
+    return true;
+}
+
+/* Rows of a usage report; in table mode a TOTAL row after them (in csv it
+ * would be double-counted by SUM()). first_header replaces the first
+ * column's header, unless NULL. */
+static int write_report(FILE *out, enum ctl_format fmt, const json_t *rows,
+                        const struct column *cols, const char *first_header,
+                        const json_t *totals, struct ctl_error *err)
+{
     const char *headers[MAX_COLUMNS];
     bool right[MAX_COLUMNS];
-    struct sbuf first = SBUF_INIT;
+    const json_t *row;
     struct grid g;
-    char **cells;
     size_t i;
-    int rc = 0;
+    int rc;
+
+    grid_init(&g, column_setup(cols, fmt, headers, right), headers, right);
+    if (first_header)
+        headers[0] = first_header;
+    json_array_foreach(rows, i, row)
+        if (!fill_row(&g, row, cols, fmt) ||
+            (fmt == FORMAT_TABLE && !report_row_for_people(&g, row, cols, false)))
+            g.failed = true;
+    if (fmt == FORMAT_TABLE && json_is_object(totals) && fill_row(&g, totals, cols, fmt) &&
+        !report_row_for_people(&g, totals, cols, true))
+        g.failed = true;
+    rc = g.failed ? out_of_memory(err) : write_grid(out, fmt, &g, err);
+    grid_free(&g);
+    return rc;
+}
+
+static int write_usage(FILE *out, enum ctl_format fmt, const json_t *doc, struct ctl_error *err)
+{
+    const json_t *rows = json_object_get(doc, "rows");
+    const char *by = json_string_value(json_object_get(doc, "by"));
+    struct sbuf first = SBUF_INIT;
+    size_t i;
+    int rc;
 
     if (!json_is_array(rows))
         return unexpected("no \"rows\" list in the usage report", err);
-    column_setup(usage_columns, fmt, headers, right);
     text_sanitize(&first, by ? by : "key");
     for (i = 0; fmt == FORMAT_TABLE && first.data && i < first.len; i++)
         if (first.data[i] >= 'a' && first.data[i] <= 'z')
             first.data[i] = (char)(first.data[i] - 'a' + 'A');
-    headers[0] = sbuf_str(&first);
-    grid_init(&g, USAGE_COLUMNS, headers, right);
-    json_array_foreach(rows, i, row)
-        if (!fill_row(&g, row, usage_columns, fmt))
-            break;
-    /* A TOTAL row helps people; in csv it would be double-counted by SUM(). */
-    totals = json_object_get(doc, "totals");
-    if (fmt == FORMAT_TABLE && json_is_object(totals) && fill_row(&g, totals, usage_columns, fmt)) {
-        cells = g.cells + (g.nrows - 1) * g.ncols;
-        free(cells[0]);
-        if (!(cells[0] = strdup("TOTAL")))
-            g.failed = true;
-    }
-    if (g.failed || first.failed)
-        rc = out_of_memory(err);
-    else
-        rc = write_grid(out, fmt, &g, err);
-    grid_free(&g);
+    rc = first.failed ? out_of_memory(err)
+                      : write_report(out, fmt, rows, usage_columns, sbuf_str(&first),
+                                     json_object_get(doc, "totals"), err);
     sbuf_free(&first);
     return rc;
+}
+
+/* Table mode: the month, the tenants with a TOTAL row, then the tenants'
+ * models. csv: a line per tenant and model, the finest rows there are. */
+static int write_monthly(FILE *out, enum ctl_format fmt, const json_t *doc,
+                         struct ctl_error *err)
+{
+    const json_t *tenants = json_object_get(doc, "tenants");
+    const json_t *models = json_object_get(doc, "models");
+    const char *month = json_string_value(json_object_get(doc, "month"));
+    struct sbuf shown = SBUF_INIT;
+    int rc;
+
+    if (!json_is_array(tenants) || !json_is_array(models) || !month)
+        return unexpected("no \"month\", \"tenants\" or \"models\" in the monthly report", err);
+    if (fmt == FORMAT_CSV)
+        return write_report(out, fmt, models, monthly_model_columns, NULL, NULL, err);
+    text_sanitize(&shown, month);
+    if (shown.failed)
+        return out_of_memory(err);
+    fprintf(out, "Usage in %s (Europe/Berlin), per tenant:\n\n", sbuf_str(&shown));
+    sbuf_free(&shown);
+    if ((rc = write_report(out, fmt, tenants, monthly_tenant_columns, NULL,
+                           json_object_get(doc, "totals"), err)))
+        return rc;
+    fputs("\nPer tenant and model:\n\n", out);
+    return write_report(out, fmt, models, monthly_model_columns, NULL, NULL, err);
 }
 
 static int write_json(FILE *out, const json_t *doc, struct ctl_error *err)
@@ -607,6 +678,8 @@ int output_render(FILE *out, enum ctl_format fmt, enum ctl_view view, const json
     switch (view) {
     case VIEW_USAGE:
         return write_usage(out, fmt, doc, err);
+    case VIEW_MONTHLY:
+        return write_monthly(out, fmt, doc, err);
     case VIEW_NEW_KEY:
         if (fmt == FORMAT_TABLE)
             return write_new_key(out, doc, err);

@@ -23,6 +23,7 @@ enum ctl_view {
     VIEW_KEYS,    /* {"data":[key...]} */
     VIEW_NEW_KEY, /* a key object carrying the secret "key", shown once */
     VIEW_USAGE,   /* usage report with rows and totals */
+    VIEW_MONTHLY, /* monthly report: {"month","tenants":[...],"models":[...],"totals"} */
     VIEW_MODELS,  /* {"data":[model...]} */
     VIEW_ISSUERS, /* {"data":[issuer...]} */
     VIEW_TENANT_MODELS, /* {"tenant","models_restricted","data":[allowed model...]} */

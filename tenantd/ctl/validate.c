@@ -152,6 +152,20 @@ int validate_time(const char *label, const char *value, struct ctl_error *err)
     return 0;
 }
 
+int validate_month(const char *label, const char *value, struct ctl_error *err)
+{
+    int m;
+
+    if (strlen(value) != 7 || !shaped(value, "9999-99"))
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': expected a month as YYYY-MM",
+                        label, value);
+    m = digits(value + 5, 2);
+    if (m < 1 || m > 12)
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': there is no month %02d",
+                        label, value, m);
+    return 0;
+}
+
 int validate_date_range(const char *from, const char *to, struct ctl_error *err)
 {
     /* YYYY-MM-DD sorts like the dates it names. */

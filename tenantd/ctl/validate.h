@@ -22,6 +22,8 @@ int validate_text(const char *label, const char *value, struct ctl_error *err);
 int validate_slug(const char *label, const char *value, struct ctl_error *err);
 int validate_key_id(const char *label, const char *value, struct ctl_error *err);
 int validate_date(const char *label, const char *value, struct ctl_error *err);
+/* YYYY-MM naming a month (01-12). */
+int validate_month(const char *label, const char *value, struct ctl_error *err);
 int validate_choice(const char *label, const char *value, const char *const *choices,
                     struct ctl_error *err);
 int validate_host(const char *label, const char *value, struct ctl_error *err);

@@ -369,6 +369,8 @@ int value_check(const struct ctl_param *p, const char *value, struct ctl_error *
         return validate_key_id(p->name, value, err);
     case KIND_DATE:
         return validate_date(p->name, value, err);
+    case KIND_MONTH:
+        return validate_month(p->name, value, err);
     case KIND_CHOICE:
         return validate_choice(p->name, value, p->choices, err);
     case KIND_SOCKET:

@@ -59,16 +59,34 @@ static void check_record(const llmoin_journal_record_t *r)
                    strcmp(r->quota, "unchecked") == 0 ||
                    strcmp(r->quota, "none") == 0,
                "quota");
+    FUZZ_CHECK(strcmp(r->function, "") == 0 || strcmp(r->function, "chat") == 0 ||
+                   strcmp(r->function, "summarize") == 0 ||
+                   strcmp(r->function, "write") == 0 ||
+                   strcmp(r->function, "research") == 0,
+               "function");
+    FUZZ_CHECK(r->first_byte_ms >= -1 &&
+                   r->first_byte_ms <=
+                       (long)(LLMOIN_JOURNAL_REQUEST_TIME_MAX * 1000.0 + 0.5),
+               "first_byte_ms");
     FUZZ_CHECK(r->request_time_ms >= 0 &&
                    r->request_time_ms <=
                        (long)(LLMOIN_JOURNAL_REQUEST_TIME_MAX * 1000.0 + 0.5),
                "request_time_ms");
 }
 
+/* Milliseconds as nginx writes seconds ("1.234"); -1 is "" (no time). */
+static void render_seconds(char *out, size_t size, long milliseconds)
+{
+    if (milliseconds < 0)
+        snprintf(out, size, "%s", "");
+    else
+        snprintf(out, size, "%ld.%03ld", milliseconds / 1000, milliseconds % 1000);
+}
+
 static void check_round_trip(const llmoin_journal_record_t *r)
 {
     char tenant[24], status[12], prompt[24], completion[24], seconds[48];
-    char reason[128];
+    char first_byte[48], reason[128];
     json_t *line;
     char *text;
 
@@ -76,10 +94,10 @@ static void check_round_trip(const llmoin_journal_record_t *r)
     snprintf(status, sizeof status, "%d", r->status);
     snprintf(prompt, sizeof prompt, "%lld", r->prompt_tokens);
     snprintf(completion, sizeof completion, "%lld", r->completion_tokens);
-    snprintf(seconds, sizeof seconds, "%ld.%03ld", r->request_time_ms / 1000,
-             r->request_time_ms % 1000);
+    render_seconds(seconds, sizeof seconds, r->request_time_ms);
+    render_seconds(first_byte, sizeof first_byte, r->first_byte_ms);
     line = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-                     " s:s, s:s, s:s, s:s, s:s, s:s}",
+                     " s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
                      "v", "1", "ts", r->ts, "request_id", r->request_id,
                      "tenant_id", tenant, "user", r->user, "key_id", r->key_id,
                      "model", r->model, "pool", r->pool, "status", status,
@@ -87,7 +105,8 @@ static void check_round_trip(const llmoin_journal_record_t *r)
                      prompt, "completion_tokens", completion, "usage",
                      r->usage_source, "stream", r->stream ? "1" : "0",
                      "request_time", seconds, "groups", r->groups,
-                     "quota", r->quota);
+                     "quota", r->quota, "function", r->function,
+                     "first_byte_time", first_byte);
     FUZZ_CHECK(line != NULL, "record does not render as JSON");
     text = json_dumps(line, JSON_COMPACT);
     json_decref(line);
@@ -110,8 +129,11 @@ static void check_round_trip(const llmoin_journal_record_t *r)
                    strcmp(again.usage_source, r->usage_source) == 0 &&
                    again.stream == r->stream &&
                    strcmp(again.groups, r->groups) == 0 &&
-                   strcmp(again.quota, r->quota) == 0,
+                   strcmp(again.quota, r->quota) == 0 &&
+                   strcmp(again.function, r->function) == 0,
                "round trip changes the record");
+    FUZZ_CHECK(again.first_byte_ms == r->first_byte_ms,
+               "round trip changes first_byte_time");
     FUZZ_CHECK(again.request_time_ms == r->request_time_ms,
                "round trip changes request_time");
 }

@@ -6,7 +6,8 @@
  * Invalid lines are made from the valid one by changing one field with
  * jansson, so that each case fails for exactly one reason. valid_line is a
  * line as nginx wrote it before "groups" and "quota" came (still valid);
- * valid_line_quota has both.
+ * valid_line_quota has both; valid_line_function also has "function" and
+ * "first_byte_time".
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,6 +41,16 @@ static const char valid_line_quota[] =
     "\"upstream_status\":\"200\",\"prompt_tokens\":\"12\","
     "\"completion_tokens\":\"40\",\"usage\":\"reported\",\"stream\":\"0\","
     "\"request_time\":\"0.042\",\"groups\":\"staff,lab\",\"quota\":\"checked\"}";
+
+static const char valid_line_function[] =
+    "{\"v\":\"1\",\"ts\":\"1764456000.123\","
+    "\"request_id\":\"0123456789abcdef0123456789abcdef\","
+    "\"tenant_id\":\"1\",\"user\":\"alice\",\"key_id\":\"\","
+    "\"model\":\"llama\",\"pool\":\"default\",\"status\":\"200\","
+    "\"upstream_status\":\"200\",\"prompt_tokens\":\"12\","
+    "\"completion_tokens\":\"40\",\"usage\":\"reported\",\"stream\":\"1\","
+    "\"request_time\":\"0.942\",\"groups\":\"staff\",\"quota\":\"checked\","
+    "\"function\":\"summarize\",\"first_byte_time\":\"0.123\"}";
 
 static void parse_ok(const char *line, size_t length, llmoin_journal_record_t *r)
 {
@@ -147,9 +158,12 @@ static void test_valid_line(void **state)
     assert_string_equal(r.usage_source, "reported");
     assert_false(r.stream);
     assert_int_equal(r.request_time_ms, 42);
-    /* a line from before "groups" and "quota": the defaults */
+    /* a line from before "groups", "quota", "function" and
+     * "first_byte_time": the defaults */
     assert_string_equal(r.groups, "");
     assert_string_equal(r.quota, "none");
+    assert_string_equal(r.function, "");
+    assert_int_equal(r.first_byte_ms, -1);
 }
 
 static void test_valid_line_variants(void **state)
@@ -613,10 +627,10 @@ static void test_groups_and_quota(void **state)
     assert_string_equal(r.groups, "Stra\xc3\x9f" "enbau,\xe7\xa0\x94\xe7\xa9\xb6");
 }
 
-static void test_groups_and_quota_not_string(void **state)
+static void test_optional_fields_not_string(void **state)
 {
     (void)state;
-    static const char *const fields[] = {"groups", "quota"};
+    static const char *const fields[] = {"groups", "quota", "function", "first_byte_time"};
     static const char *const wrong_types[] = {"1", "null", "true", "[]", "{}", "0.5",
                                               "[\"staff\"]"};
     char want[96];
@@ -694,6 +708,91 @@ static void test_quota_choices(void **state)
                          "field 'quota' is empty or longer than 15 bytes");
 }
 
+/* ---- function and first_byte_time (optional: missing reads as "") ------- */
+
+static void test_function_and_first_byte(void **state)
+{
+    (void)state;
+    static const char *const functions[] = {"chat", "summarize", "write", "research", ""};
+    llmoin_journal_record_t r;
+    char value[32];
+
+    memset(&r, 0x55, sizeof r);
+    parse_ok(S(valid_line_function), &r);
+    assert_string_equal(r.groups, "staff");
+    assert_string_equal(r.quota, "checked");
+    assert_string_equal(r.function, "summarize");
+    assert_int_equal(r.first_byte_ms, 123);
+    assert_int_equal(r.request_time_ms, 942);
+    assert_true(r.stream);
+
+    for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+        snprintf(value, sizeof value, "\"%s\"", functions[i]);
+        expect_field_ok("function", value, &r);
+        assert_string_equal(r.function, functions[i]);
+        assert_int_equal(r.first_byte_ms, -1);
+    }
+    /* "" is an answer of which no byte was sent */
+    expect_field_ok("first_byte_time", "\"\"", &r);
+    assert_int_equal(r.first_byte_ms, -1);
+    assert_string_equal(r.function, "");
+}
+
+static void test_first_byte_rounding(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        long ms;
+    } cases[] = {
+        {"\"0\"", 0},       {"\"0.000\"", 0},   {"\"0.0004\"", 0}, {"\"0.001\"", 1},
+        {"\"0.123\"", 123}, {"\"0.1236\"", 124}, {"\"2\"", 2000},  {"\"59.999\"", 59999},
+        {"\"604800\"", 604800000L},
+    };
+    llmoin_journal_record_t r;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        expect_field_ok("first_byte_time", cases[i].value, &r);
+        if (r.first_byte_ms != cases[i].ms)
+            fail_msg("first_byte_time %s: %ld ms, want %ld", cases[i].value,
+                     r.first_byte_ms, cases[i].ms);
+    }
+}
+
+static void test_function_unknown(void **state)
+{
+    (void)state;
+    static const char *const unknown[] = {"\"Chat\"", "\"CHAT\"", "\"translate\"",
+                                          "\" chat\"", "\"chat \"", "\"chat,write\"",
+                                          "\"none\"", "\"0\"", "\"r\\u00e9sum\\u00e9\""};
+
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
+        expect_field_refused("function", unknown[i], "field 'function' has an unknown value");
+    expect_field_refused("function", "\"summarize-briefly\"",
+                         "field 'function' is empty or longer than 15 bytes");
+}
+
+static void test_first_byte_time_bad(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "\"-0.1\"", "\"+0.1\"", "\" 0.1\"", "\"0.1 \"", "\".1\"", "\"0.1s\"", "\"-\"",
+        "\"inf\"", "\"nan\"", "\"0x1p4\"", "\"1e3\"", "\"1.2.3\"",
+    };
+    static const char *const too_long[] = {"\"604800.001\"", "\"2147484\"", "\"1e300\"",
+                                           "\"99999999999999999999\""};
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_field_refused("first_byte_time", bad[i],
+                             "field 'first_byte_time' is not a time in seconds");
+    for (size_t i = 0; i < sizeof too_long / sizeof too_long[0]; i++)
+        expect_field_refused("first_byte_time", too_long[i], "field 'first_byte_time'");
+    expect_field_refused("first_byte_time", "\"604800.001\"",
+                         "field 'first_byte_time' is longer than a week");
+    expect_field_refused("first_byte_time", "\"0.000000000000000000000000000001\"",
+                         "field 'first_byte_time' is empty or longer than 31 bytes");
+}
+
 /* The first bad field is the one named; the order is the line's order. */
 static void test_first_problem_reported(void **state)
 {
@@ -719,6 +818,21 @@ static void test_first_problem_reported(void **state)
                      "\"completion_tokens\":\"2\",\"usage\":\"none\",\"stream\":\"0\","
                      "\"request_time\":\"0\",\"groups\":\"a\\u0007\"}"),
                    "field 'groups' contains a control character");
+    /* function and first_byte_time come after quota, function first */
+    expect_refused(S("{\"first_byte_time\":\"x\",\"v\":\"1\",\"ts\":\"1764456000\","
+                     "\"request_id\":\"0123456789abcdef0123456789abcdef\",\"tenant_id\":\"1\","
+                     "\"user\":\"u\",\"key_id\":\"\",\"model\":\"m\",\"pool\":\"p\","
+                     "\"status\":\"200\",\"upstream_status\":\"\",\"prompt_tokens\":\"1\","
+                     "\"completion_tokens\":\"2\",\"usage\":\"none\",\"stream\":\"0\","
+                     "\"request_time\":\"0\",\"quota\":\"x\",\"function\":\"x\"}"),
+                   "field 'quota' has an unknown value");
+    expect_refused(S("{\"first_byte_time\":\"x\",\"v\":\"1\",\"ts\":\"1764456000\","
+                     "\"request_id\":\"0123456789abcdef0123456789abcdef\",\"tenant_id\":\"1\","
+                     "\"user\":\"u\",\"key_id\":\"\",\"model\":\"m\",\"pool\":\"p\","
+                     "\"status\":\"200\",\"upstream_status\":\"\",\"prompt_tokens\":\"1\","
+                     "\"completion_tokens\":\"2\",\"usage\":\"none\",\"stream\":\"0\","
+                     "\"request_time\":\"0\",\"function\":\"x\"}"),
+                   "field 'function' has an unknown value");
 }
 
 static void test_reason_buffer(void **state)
@@ -765,10 +879,14 @@ int main(void)
         cmocka_unit_test(test_choices),
         cmocka_unit_test(test_request_time_format),
         cmocka_unit_test(test_groups_and_quota),
-        cmocka_unit_test(test_groups_and_quota_not_string),
+        cmocka_unit_test(test_optional_fields_not_string),
         cmocka_unit_test(test_groups_length),
         cmocka_unit_test(test_groups_control_characters),
         cmocka_unit_test(test_quota_choices),
+        cmocka_unit_test(test_function_and_first_byte),
+        cmocka_unit_test(test_first_byte_rounding),
+        cmocka_unit_test(test_function_unknown),
+        cmocka_unit_test(test_first_byte_time_bad),
         cmocka_unit_test(test_first_problem_reported),
         cmocka_unit_test(test_reason_buffer),
     };
