@@ -178,6 +178,9 @@ ngx_http_llmoin_stream_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     edit->hold_start = upto;
 
+    /* an empty buffer must be a special one (flush), not memory */
+
+    b->temporary = b->pos != b->last;
     b->flush = 1;
     b->last_buf = last;
     b->last_in_chain = 1;
