@@ -113,16 +113,51 @@ static const char reject_sql[] =
     "INSERT INTO ingest_rejects (node, path, \"offset\", reason, line)"
     " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
 
+/* A line that is not a usage record, for ingest_rejects. */
+typedef struct reject {
+    long long offset;
+    size_t    at;               /* where the line starts in batch->data */
+    size_t    length;
+    char      reason[200];
+} reject_t;
+
+/* The ids of the tenants that exist, sorted. */
+typedef struct tenant_list {
+    long long *ids;
+    size_t     count;
+} tenant_list_t;
+
+/*
+ * The complete journal lines of one file from start_offset on, parsed: the
+ * records as parameter arrays, the other lines as rejects with the reason.
+ * Filled without the database (parse_batch), so that the lines after a
+ * batch can be parsed while the database inserts that batch.
+ */
 typedef struct batch {
     llmoin_strbuf_t columns[COLUMN_COUNT];
     size_t          records;
     size_t          lines;
+    reject_t       *rejects;
     size_t          rejected;
+    size_t          reject_capacity;
+    char            path[CONFIG_STRING_MAX + 256];
+    long long       inode;
+    long long       start_offset;
     off_t           end_offset;     /* file offset after the last line taken */
-    long            line_limit;     /* 1 while isolating a line the database refused */
-    long long      *tenants;        /* ids of existing tenants, sorted */
-    size_t          tenant_count;
+    long            line_limit;
+    char           *data;           /* the bytes read; rejects point into them */
+    tenant_list_t   tenants;        /* what "the tenant exists" was checked against */
+    bool            parsed;         /* complete and not taken yet */
 } batch_t;
+
+/* What ingestion keeps from one step to the next. */
+typedef struct ingest_state {
+    batch_t         batches[2];
+    batch_t        *current;
+    batch_t        *ahead;          /* the lines after current, parsed meanwhile */
+    tenant_list_t   tenants;
+    long            line_limit;     /* 1 while isolating a line the database refused */
+} ingest_state_t;
 
 #define INGEST_DATA_ERROR (-2)
 
@@ -188,6 +223,9 @@ batch_reset(batch_t *batch)
     batch->records = 0;
     batch->lines = 0;
     batch->rejected = 0;
+    free(batch->data);
+    batch->data = NULL;
+    batch->parsed = false;
 }
 
 static void
@@ -195,10 +233,35 @@ batch_free(batch_t *batch)
 {
     size_t i;
 
+    batch_reset(batch);
     for (i = 0; i < COLUMN_COUNT; i++) {
         llmoin_strbuf_free(&batch->columns[i]);
     }
-    free(batch->tenants);
+    free(batch->rejects);
+    free(batch->tenants.ids);
+}
+
+static int
+add_reject(batch_t *batch, long long offset, size_t at, size_t length, const char *reason)
+{
+    reject_t *rejects = batch->rejects;
+    size_t    capacity = batch->reject_capacity;
+
+    if (batch->rejected == capacity) {
+        capacity = capacity > 0 ? capacity * 2 : 16;
+        rejects = realloc(rejects, capacity * sizeof(reject_t));
+        if (rejects == NULL) {
+            return -1;
+        }
+        batch->rejects = rejects;
+        batch->reject_capacity = capacity;
+    }
+    rejects[batch->rejected].offset = offset;
+    rejects[batch->rejected].at = at;
+    rejects[batch->rejected].length = length;
+    snprintf(rejects[batch->rejected].reason, sizeof(rejects->reason), "%s", reason);
+    batch->rejected++;
+    return 0;
 }
 
 static int
@@ -227,7 +290,7 @@ store_reject(PGconn *conn, const char *path, long long offset, const char *reaso
 /* The tenants that exist now: a line of a tenant that does not (offboarded
  * before its usage arrived) is kept as a reject, not dropped. */
 static int
-load_tenants(PGconn *conn, batch_t *batch, db_error_t *error)
+load_tenants(PGconn *conn, tenant_list_t *list, db_error_t *error)
 {
     PGresult  *result;
     long long *ids;
@@ -238,7 +301,7 @@ load_tenants(PGconn *conn, batch_t *batch, db_error_t *error)
         return -1;
     }
     count = PQntuples(result);
-    ids = realloc(batch->tenants, sizeof(long long) * (size_t) (count > 0 ? count : 1));
+    ids = realloc(list->ids, sizeof(long long) * (size_t) (count > 0 ? count : 1));
     if (ids == NULL) {
         PQclear(result);
         snprintf(error->message, sizeof(error->message), "out of memory");
@@ -248,9 +311,30 @@ load_tenants(PGconn *conn, batch_t *batch, db_error_t *error)
         ids[i] = atoll(PQgetvalue(result, i, 0));
     }
     PQclear(result);
-    batch->tenants = ids;
-    batch->tenant_count = (size_t) count;
+    list->ids = ids;
+    list->count = (size_t) count;
     return 0;
+}
+
+static int
+copy_tenants(tenant_list_t *to, const tenant_list_t *from)
+{
+    long long *ids = realloc(to->ids, sizeof(long long) * (from->count > 0 ? from->count : 1));
+
+    if (ids == NULL) {
+        return -1;
+    }
+    memcpy(ids, from->ids, sizeof(long long) * from->count);
+    to->ids = ids;
+    to->count = from->count;
+    return 0;
+}
+
+static bool
+same_tenants(const tenant_list_t *a, const tenant_list_t *b)
+{
+    return a->count == b->count
+           && (a->count == 0 || memcmp(a->ids, b->ids, sizeof(long long) * a->count) == 0);
 }
 
 static int
@@ -262,62 +346,25 @@ compare_ids(const void *a, const void *b)
 }
 
 static bool
-tenant_exists(const batch_t *batch, long long id)
+tenant_exists(const tenant_list_t *list, long long id)
 {
-    return bsearch(&id, batch->tenants, batch->tenant_count, sizeof(long long),
-                   compare_ids) != NULL;
+    return list->count > 0
+           && bsearch(&id, list->ids, list->count, sizeof(long long), compare_ids) != NULL;
 }
 
-/* A line the parser accepts becomes a record, unless its tenant is gone. */
+/* The batch's rejected lines into ingest_rejects, in the transaction that
+ * moves the position past them. */
 static int
-take_line(PGconn *conn, const char *path, long long offset, const char *line,
-          size_t length, batch_t *batch, db_error_t *error)
+store_rejects(PGconn *conn, const batch_t *batch, db_error_t *error)
 {
-    llmoin_journal_record_t record;
-    char                    reason[200];
+    const reject_t *reject;
 
-    if (llmoin_journal_parse(line, length, &record, reason, sizeof(reason)) == 0) {
-        if (tenant_exists(batch, record.tenant_id)) {
-            add_record(batch, &record);
-            return 0;
-        }
-        snprintf(reason, sizeof(reason), "tenant %lld does not exist", record.tenant_id);
-    }
-    batch->rejected++;
-    return store_reject(conn, path, offset, reason, line, length, error);
-}
-
-/* Parses the complete lines of `data` (read at file offset `start`) into the
- * batch; rejected lines are stored right away, in the same transaction. */
-static int
-collect_lines(PGconn *conn, const char *path, const char *data, size_t length,
-              long long start, batch_t *batch, db_error_t *error)
-{
-    const char *line = data, *newline;
-
-    batch->end_offset = start;
-    while ((long) batch->lines < batch->line_limit
-           && (newline = memchr(line, '\n', length - (size_t) (line - data))) != NULL)
-    {
-        size_t line_length = (size_t) (newline - line);
-
-        if (line_length > 0
-            && take_line(conn, path, start + (line - data), line, line_length, batch,
-                         error) != 0)
+    for (reject = batch->rejects; reject < batch->rejects + batch->rejected; reject++) {
+        if (store_reject(conn, batch->path, reject->offset, reject->reason,
+                         batch->data + reject->at, reject->length, error) != 0)
         {
             return -1;
         }
-        batch->lines++;
-        line = newline + 1;
-        batch->end_offset = start + (line - data);
-    }
-    if (batch->lines == 0 && length == READ_LIMIT_BYTES) {
-        /* No newline in the whole read: not a journal line; keep its start
-         * as evidence and move past it rather than stall forever. */
-        batch->rejected++;
-        batch->end_offset = start + (long long) length;
-        return store_reject(conn, path, start, "line longer than the read limit",
-                            data, 1024, error);
     }
     return 0;
 }
@@ -511,6 +558,158 @@ read_range(const char *path, long long offset, long long size, size_t *length)
     return data;
 }
 
+/* A line the parser accepts becomes a record, unless its tenant is gone. */
+static int
+take_line(batch_t *batch, long long offset, size_t at, size_t length)
+{
+    llmoin_journal_record_t record;
+    char                    reason[200];
+
+    if (llmoin_journal_parse(batch->data + at, length, &record, reason,
+                             sizeof(reason)) == 0)
+    {
+        if (tenant_exists(&batch->tenants, record.tenant_id)) {
+            add_record(batch, &record);
+            return 0;
+        }
+        snprintf(reason, sizeof(reason), "tenant %lld does not exist", record.tenant_id);
+    }
+    return add_reject(batch, offset, at, length, reason);
+}
+
+/* Reads the complete lines of the file from `start` on, at most `limit`,
+ * and parses them against batch->tenants. No database: this may run on a
+ * thread of its own. -1 when the file cannot be read (errno says why) or
+ * memory ran out. */
+static int
+parse_batch(batch_t *batch, const journal_file_t *file, long long start, long limit)
+{
+    const char *newline;
+    size_t      length = 0, at = 0;
+
+    batch_reset(batch);
+    snprintf(batch->path, sizeof(batch->path), "%s", file->path);
+    batch->inode = file->inode;
+    batch->start_offset = start;
+    batch->end_offset = start;
+    batch->line_limit = limit;
+    if (file->size > start) {
+        batch->data = read_range(file->path, start, file->size, &length);
+        if (batch->data == NULL) {
+            return -1;
+        }
+    }
+    while ((long) batch->lines < limit && at < length
+           && (newline = memchr(batch->data + at, '\n', length - at)) != NULL)
+    {
+        size_t line_length = (size_t) (newline - (batch->data + at));
+
+        if (line_length > 0 && take_line(batch, start + (long long) at, at, line_length) != 0) {
+            return -1;
+        }
+        batch->lines++;
+        at += line_length + 1;
+        batch->end_offset = start + (long long) at;
+    }
+    if (batch->lines == 0 && length == READ_LIMIT_BYTES) {
+        /* No newline in the whole read: not a journal line; keep its start
+         * as evidence and move past it rather than stall forever. */
+        batch->end_offset = start + (long long) length;
+        if (add_reject(batch, start, 0, 1024, "line longer than the read limit") != 0) {
+            return -1;
+        }
+    }
+    batch->parsed = true;
+    return 0;
+}
+
+/* Parsing the lines after the current batch while the database inserts it
+ * (the database and tenantd each have a core): the next step takes them if
+ * nothing changed meanwhile (take_ahead), else parses again. */
+typedef struct prefetch {
+    pthread_t       thread;
+    bool            running;
+    batch_t        *batch;
+    journal_file_t  file;
+    long long       start;
+    long            limit;
+} prefetch_t;
+
+static void *
+prefetch_main(void *argument)
+{
+    prefetch_t     *prefetch = argument;
+    journal_file_t  now;
+
+    /* the file may have grown since the step began */
+    if (describe_file(prefetch->file.path, &now) == 0 && now.inode == prefetch->file.inode) {
+        prefetch->file.size = now.size;
+    }
+    if (parse_batch(prefetch->batch, &prefetch->file, prefetch->start, prefetch->limit) != 0) {
+        prefetch->batch->parsed = false;
+    }
+    return NULL;
+}
+
+static void
+prefetch_start(prefetch_t *prefetch, ingest_state_t *state, const journal_file_t *file)
+{
+    if (state->line_limit <= 1 || state->current->lines == 0
+        || copy_tenants(&state->ahead->tenants, &state->tenants) != 0)
+    {
+        return;
+    }
+    prefetch->batch = state->ahead;
+    prefetch->file = *file;
+    prefetch->start = state->current->end_offset;
+    prefetch->limit = state->line_limit;
+    prefetch->running = pthread_create(&prefetch->thread, NULL, prefetch_main, prefetch) == 0;
+}
+
+static void
+prefetch_finish(prefetch_t *prefetch)
+{
+    if (prefetch->running) {
+        pthread_join(prefetch->thread, NULL);
+        prefetch->running = false;
+    }
+}
+
+/* Makes the lines parsed ahead the current batch, if they start where the
+ * position is, in the same file, and were checked against the same
+ * tenants and line limit. */
+static bool
+take_ahead(ingest_state_t *state, const journal_file_t *file, long long offset)
+{
+    batch_t *ahead = state->ahead;
+
+    if (!ahead->parsed || ahead->lines == 0 || ahead->inode != file->inode
+        || ahead->start_offset != offset || strcmp(ahead->path, file->path) != 0
+        || ahead->line_limit != state->line_limit
+        || !same_tenants(&ahead->tenants, &state->tenants))
+    {
+        return false;
+    }
+    state->ahead = state->current;
+    state->current = ahead;
+    return true;
+}
+
+static int
+read_batch(ingest_state_t *state, const journal_file_t *file, long long offset,
+           db_error_t *error)
+{
+    if (copy_tenants(&state->current->tenants, &state->tenants) != 0
+        || parse_batch(state->current, file, offset, state->line_limit) != 0)
+    {
+        error->sqlstate[0] = '\0';
+        snprintf(error->message, sizeof(error->message), "cannot read %.300s: %s",
+                 file->path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static bool
 is_data_error(const db_error_t *error)
 {
@@ -522,7 +721,7 @@ is_data_error(const db_error_t *error)
  * culprit; a single refused line is kept in ingest_rejects with the
  * database's reason and skipped, so one bad line never stalls ingestion. */
 static long
-refused_batch(PGconn *conn, batch_t *batch, const journal_file_t *file,
+refused_batch(PGconn *conn, const ingest_state_t *state, const journal_file_t *file,
               const journal_position_t *position, db_error_t *error)
 {
     db_error_t  ignored;
@@ -531,11 +730,11 @@ refused_batch(PGconn *conn, batch_t *batch, const journal_file_t *file,
     const char *newline;
 
     log_error("event=ingest_refused path=%s lines=%zu reason=\"%s\"", file->path,
-              batch->lines, error->message);
+              state->current->lines, error->message);
     if (!is_data_error(error)) {
         return -1;
     }
-    if (batch->line_limit > 1) {
+    if (state->line_limit > 1) {
         return INGEST_DATA_ERROR;
     }
     data = read_range(file->path, position->offset, file->size, &length);
@@ -556,56 +755,55 @@ refused_batch(PGconn *conn, batch_t *batch, const journal_file_t *file,
     return 1;
 }
 
-/* One transaction: lock the position, read complete lines after it, insert
- * them, advance the position. Returns lines consumed, -1 on an error, or
- * INGEST_DATA_ERROR; *caught_up says whether everything of the active file
- * up to its current size is read. */
+/* One transaction: lock the position, take the complete lines after it
+ * (parsed ahead by the step before, or now), insert them, advance the
+ * position. Returns lines consumed, -1 on an error, or INGEST_DATA_ERROR;
+ * *caught_up says whether everything of the active file up to its current
+ * size is read. */
 static long
-ingest_step(PGconn *conn, batch_t *batch, const journal_file_t *active,
+ingest_step(PGconn *conn, ingest_state_t *state, const journal_file_t *active,
             bool *caught_up)
 {
     journal_position_t position;
     journal_file_t     file;
     db_error_t         error;
-    char              *data = NULL;
-    size_t             length = 0;
+    prefetch_t         prefetch = { .running = false };
+    batch_t           *batch;
     long long          inserted;
 
     *caught_up = false;
-    batch_reset(batch);
     if (db_begin(conn, &error) != 0
         || lock_position(conn, ingest_config->journal, active->inode, &position,
                          &error) != 0
-        || load_tenants(conn, batch, &error) != 0)
+        || load_tenants(conn, &state->tenants, &error) != 0)
     {
         goto failed;
     }
     choose_file(active, &position, &file);
-    if (file.size > position.offset) {
-        data = read_range(file.path, position.offset, file.size, &length);
-        if (data == NULL) {
-            snprintf(error.message, sizeof(error.message), "cannot read %.300s: %s",
-                     file.path, strerror(errno));
-            goto failed;
-        }
-    }
-    if (collect_lines(conn, file.path, data != NULL ? data : "", length,
-                      position.offset, batch, &error) != 0)
+    if (!take_ahead(state, &file, position.offset)
+        && read_batch(state, &file, position.offset, &error) != 0)
     {
         goto failed;
     }
-    if (insert_batch(conn, batch, &inserted, &error) != 0) {
-        free(data);
-        db_rollback(conn);
-        return refused_batch(conn, batch, &file, &position, &error);
+    state->ahead->parsed = false;
+    batch = state->current;
+    if (store_rejects(conn, batch, &error) != 0) {
+        goto failed;
     }
+    prefetch_start(&prefetch, state, &file);
+    if (insert_batch(conn, batch, &inserted, &error) != 0) {
+        prefetch_finish(&prefetch);
+        state->ahead->parsed = false;
+        db_rollback(conn);
+        return refused_batch(conn, state, &file, &position, &error);
+    }
+    prefetch_finish(&prefetch);
     if (save_position(conn, ingest_config->journal, position.inode,
                       batch->end_offset, &error) != 0
         || db_commit(conn, &error) != 0)
     {
         goto failed;
     }
-    free(data);
     *caught_up = file.inode == active->inode && batch->lines == 0;
     if (batch->lines > 0) {
         log_info("event=journal_ingested lines=%zu inserted=%lld duplicates=%lld"
@@ -616,7 +814,8 @@ ingest_step(PGconn *conn, batch_t *batch, const journal_file_t *active,
     return (long) batch->lines;
 
 failed:
-    free(data);
+    prefetch_finish(&prefetch);
+    state->ahead->parsed = false;
     db_rollback(conn);
     log_error("event=ingest_failed path=%s reason=\"%s\"", ingest_config->journal,
               error.message);
@@ -635,7 +834,7 @@ static void *
 ingest_main(void *unused)
 {
     PGconn         *conn = NULL;
-    batch_t         batch;
+    ingest_state_t  state;
     journal_file_t  active;
     db_error_t      error;
     long            consumed;
@@ -643,8 +842,10 @@ ingest_main(void *unused)
     bool            caught_up;
 
     (void) unused;
-    memset(&batch, 0, sizeof(batch));
-    batch.line_limit = ingest_config->ingest_batch_lines;
+    memset(&state, 0, sizeof(state));
+    state.current = &state.batches[0];
+    state.ahead = &state.batches[1];
+    state.line_limit = ingest_config->ingest_batch_lines;
     while (!atomic_load(&ingest_stopping)) {
         if (describe_file(ingest_config->journal, &active) != 0) {
             sleep_milliseconds(ingest_config->ingest_interval_ms);
@@ -660,13 +861,13 @@ ingest_main(void *unused)
             sleep_milliseconds(1000);
             continue;
         }
-        consumed = ingest_step(conn, &batch, &active, &caught_up);
+        consumed = ingest_step(conn, &state, &active, &caught_up);
         if (consumed == INGEST_DATA_ERROR) {
-            batch.line_limit = 1;
+            state.line_limit = 1;
             continue;
         }
         if (caught_up) {
-            batch.line_limit = ingest_config->ingest_batch_lines;
+            state.line_limit = ingest_config->ingest_batch_lines;
         }
         idle_inode = caught_up ? active.inode : -1;
         idle_size = caught_up ? active.size : -1;
@@ -674,7 +875,9 @@ ingest_main(void *unused)
             sleep_milliseconds(ingest_config->ingest_interval_ms);
         }
     }
-    batch_free(&batch);
+    batch_free(&state.batches[0]);
+    batch_free(&state.batches[1]);
+    free(state.tenants.ids);
     PQfinish(conn);
     return NULL;
 }

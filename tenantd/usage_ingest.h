@@ -14,6 +14,11 @@
  * inserts the rows, by the rows it actually inserted: a replayed line adds
  * nothing there either.
  *
+ * While the database inserts a batch, a second thread reads and parses the
+ * lines after it; the next transaction takes them if they start at the
+ * position it locked, in the same file, checked against the same tenants
+ * (else it parses again), so the parsing costs no time of its own.
+ *
  * Rotation: the offset row remembers the file's inode. When the path names
  * a new file, the old one is looked up among its siblings (usage.journal.1
  * ...) and read to its end first; the switch to the new file happens once

@@ -54,13 +54,29 @@ static int fail_with_usage(const struct ctl_command *cmd, const char *problem, c
     return CTL_EXIT_USAGE;
 }
 
+/* "usage verify": a command's subcommand, typed before any of its arguments
+ * and options, wins over taking the word as its first argument. */
+static bool names_subcommand(const struct ctl_invocation *inv, const char *word)
+{
+    char words[sizeof inv->words];
+    int n;
+
+    if (inv->nargs)
+        return false;
+    for (size_t k = 0; k < CTL_MAX_OPTS; k++)
+        if (inv->opts[k])
+            return false; /* already taken as the command's own options */
+    n = snprintf(words, sizeof words, "%s %s", inv->words, word);
+    return n > 0 && (size_t)n < sizeof words && command_find(words);
+}
+
 static int take_word(struct ctl_invocation *inv, const char *word, struct ctl_error *err)
 {
     char words[sizeof inv->words];
     const char *sep = inv->words[0] ? " " : "";
     int n;
 
-    if (inv->cmd) {
+    if (inv->cmd && !names_subcommand(inv, word)) {
         if (inv->nargs < command_nargs(inv->cmd)) {
             inv->args[inv->nargs++] = word;
             return 0;

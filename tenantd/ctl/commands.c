@@ -14,8 +14,10 @@
 #include "markdown.h"
 #include "request.h"
 #include "validate.h"
+#include "verify.h"
 
-static const char *const by_choices[] = { "day", "user", "model", NULL };
+static const char *const by_choices[] = { "day", "month", "user", "group", "model", "function",
+                                          NULL };
 static const char *const shell_choices[] = { "bash", NULL };
 /* tenant update --models: whether the tenant is held to its allow-list. */
 static const char *const restriction_choices[] = { "all", "allow-list", NULL };
@@ -129,6 +131,14 @@ static int check_usage_range(const struct ctl_invocation *inv, struct ctl_error 
 #define EXAMPLE_LIMIT_GROUP EXAMPLE_LIMIT("group", "referat-1", "null", "null", "null", "5000000")
 #define EXAMPLE_LIMIT_USERS EXAMPLE_LIMIT("user", "", "30", "20000", "4", "1000000")
 #define EXAMPLE_LIMIT_ALICE EXAMPLE_LIMIT("user", "alice", "60", "null", "null", "null")
+
+/* The counters of a usage report row; total_tokens is prompt + completion. */
+#define EXAMPLE_COUNTERS(REQUESTS, ESTIMATED, FAILED, PROMPT, COMPLETION, TOTAL)              \
+    "\"requests\":" REQUESTS ",\"estimated_requests\":" ESTIMATED ",\"failed_requests\":"     \
+    FAILED ",\"prompt_tokens\":" PROMPT ",\"completion_tokens\":" COMPLETION                \
+    ",\"total_tokens\":" TOTAL
+#define EXAMPLE_USAGE_ROW(KEY, REQUESTS, ESTIMATED, FAILED, PROMPT, COMPLETION, TOTAL) \
+    "{" KEY "," EXAMPLE_COUNTERS(REQUESTS, ESTIMATED, FAILED, PROMPT, COMPLETION, TOTAL) "}"
 
 /* Which row of a tenant's limits: none of these names the tenant's own. */
 #define LIMIT_SUBJECT_OPTIONS(DEST)                                                               \
@@ -579,12 +589,57 @@ const struct ctl_command ctl_commands[] = {
         .example_response = EXAMPLE_LIMITS(EXAMPLE_LIMIT_TENANT "," EXAMPLE_LIMIT_GROUP ","
                                            EXAMPLE_LIMIT_USERS),
     },
+    /* Before "usage": the completion script takes the first command whose
+     * words begin the line. */
+    {
+        .words = "usage verify",
+        .handler = cmd_usage_verify,
+        .summary = "Compare a tenant's usage ledger with infer-sim's count of its requests",
+        .description = "Reads the ledger's totals over the days --from to --to (the usage report)\n"
+                       "and infer-sim's count of the tenant's requests (GET /sim/stats at\n"
+                       "--against), and prints both and the difference, ledger minus infer-sim.\n"
+                       "Exits 0 when requests, prompt and completion tokens are equal, 1 when they\n"
+                       "differ (the differences on standard error) or an answer is unusable, 3\n"
+                       "when tenantd or infer-sim cannot be reached. infer-sim counts everything\n"
+                       "since it started, not per day: give a window that covers all it served\n"
+                       "(tests, demos). Its ESTIMATED are the streams it cut, which the ledger\n"
+                       "bills from the chunks seen.",
+        .method = "GET",
+        .path = "/admin/v1/tenants/{TENANT}/usage",
+        .view = VIEW_USAGE,
+        .args = { TENANT_PATH_ARG("TENANT") },
+        .options = {
+            { .name = "--from", .metavar = "YYYY-MM-DD", .kind = KIND_DATE, .required = true,
+              .dest = DEST_QUERY, .field = "from", .help = "First day of the ledger's window" },
+            { .name = "--to", .metavar = "YYYY-MM-DD", .kind = KIND_DATE, .required = true,
+              .dest = DEST_QUERY, .field = "to", .help = "Last day of the window (included)" },
+            { .name = "--against", .metavar = "URL", .kind = KIND_URL, .required = true,
+              .help = "infer-sim's address, e.g. http://127.0.0.1:8091 (its /sim/stats is read)" },
+        },
+        .check = check_usage_range,
+        .example = { "usage", "verify", "hamburg", "--from", "2026-11-01", "--to", "2026-11-29",
+                     "--against", "http://127.0.0.1:8091" },
+        .example_response =
+            "{\"tenant\":\"hamburg\",\"from\":\"2026-11-01\",\"to\":\"2026-11-29\","
+            "\"against\":\"http://127.0.0.1:8091/sim/stats\",\"equal\":true,\"by\":\"source\","
+            "\"rows\":[{\"key\":\"ledger\",\"requests\":1203,\"estimated_requests\":0,"
+            "\"failed_requests\":4,\"prompt_tokens\":480030,\"completion_tokens\":96120,"
+            "\"total_tokens\":576150},{\"key\":\"infer-sim\",\"requests\":1203,"
+            "\"estimated_requests\":0,\"failed_requests\":4,\"prompt_tokens\":480030,"
+            "\"completion_tokens\":96120,\"total_tokens\":576150},{\"key\":\"difference\","
+            "\"requests\":0,\"prompt_tokens\":0,\"completion_tokens\":0,\"total_tokens\":0}]}",
+    },
     {
         .words = "usage",
         .handler = cmd_api,
-        .summary = "Show a tenant's token usage by day, user or model",
-        .description = "Days are calendar days in Europe/Berlin. Without --from the report starts\n"
-                       "on the first of the current month, without --to it ends today.",
+        .summary = "Show a tenant's token usage by day, month, user, group, model or function",
+        .description = "Days and months are calendar days and months in Europe/Berlin. Without\n"
+                       "--from the report starts on the first of the current month, without --to\n"
+                       "it ends today. By group, a request counts for each of its user's groups\n"
+                       "(the TOTAL row counts it once); a request without groups, or without an\n"
+                       "entry function of the web page (chat, summarize, write, research), is\n"
+                       "under (none). ESTIMATED: requests whose usage the gateway estimated (a\n"
+                       "stream cut short); FAILED: requests answered with status 400 or above.",
         .method = "GET",
         .path = "/admin/v1/tenants/{TENANT}/usage",
         .view = VIEW_USAGE,
@@ -598,15 +653,44 @@ const struct ctl_command ctl_commands[] = {
               .field = "to", .help = "Last day of the report (included)" },
         },
         .check = check_usage_range,
-        .example = { "usage", "hamburg", "--from", "2026-11-01", "--to", "2026-11-29" },
+        .example = { "usage", "hamburg", "--by", "function", "--from", "2026-11-01", "--to",
+                     "2026-11-29" },
         .example_response =
-            "{\"tenant\":\"hamburg\",\"by\":\"day\",\"from\":\"2026-11-01\",\"to\":\"2026-11-29\","
-            "\"rows\":[{\"key\":\"2026-11-28\",\"requests\":1200,\"estimated_requests\":0,"
-            "\"prompt_tokens\":480000,\"completion_tokens\":96000,\"total_tokens\":576000},"
-            "{\"key\":\"2026-11-29\",\"requests\":3,\"estimated_requests\":0,"
-            "\"prompt_tokens\":30,\"completion_tokens\":120,\"total_tokens\":150}],"
-            "\"totals\":{\"requests\":1203,\"estimated_requests\":0,\"prompt_tokens\":480030,"
-            "\"completion_tokens\":96120,\"total_tokens\":576150}}",
+            "{\"tenant\":\"hamburg\",\"by\":\"function\",\"from\":\"2026-11-01\","
+            "\"to\":\"2026-11-29\",\"rows\":["
+            EXAMPLE_USAGE_ROW("\"key\":\"\"", "310", "2", "0", "124000", "24800", "148800") ","
+            EXAMPLE_USAGE_ROW("\"key\":\"chat\"", "640", "1", "3", "192000", "51200", "243200") ","
+            EXAMPLE_USAGE_ROW("\"key\":\"summarize\"", "253", "0", "1", "164030", "20120", "184150") "],"
+            "\"totals\":{"
+            EXAMPLE_COUNTERS("1203", "3", "4", "480030", "96120", "576150") "}}",
+    },
+    {
+        .words = "report monthly",
+        .handler = cmd_api,
+        .summary = "Show every tenant's usage in a calendar month, for billing",
+        .description = "The month is a calendar month in Europe/Berlin. Lists every tenant (zero\n"
+                       "without usage) and, below, each tenant's usage per model. --output csv\n"
+                       "gives a line per tenant and model; --output json both lists and the totals.",
+        .method = "GET",
+        .path = "/admin/v1/reports/monthly",
+        .view = VIEW_MONTHLY,
+        .options = {
+            { .name = "--month", .metavar = "YYYY-MM", .kind = KIND_MONTH, .required = true,
+              .dest = DEST_QUERY, .field = "month", .help = "The month, e.g. 2026-11" },
+        },
+        .example = { "report", "monthly", "--month", "2026-11" },
+        .example_response =
+            "{\"month\":\"2026-11\",\"tenants\":["
+            EXAMPLE_USAGE_ROW("\"tenant\":\"bremen-finanzen\",\"name\":\"Bremen – Senatorin "
+                              "für Finanzen\"", "0", "0", "0", "0", "0", "0") ","
+            EXAMPLE_USAGE_ROW("\"tenant\":\"hamburg\",\"name\":\"Freie und Hansestadt Hamburg\"",
+                              "1203", "3", "4", "480030", "96120", "576150") "],"
+            "\"models\":["
+            EXAMPLE_USAGE_ROW("\"tenant\":\"hamburg\",\"model\":\"llama-3.1-8b\"",
+                              "1200", "3", "4", "480000", "96000", "576000") ","
+            EXAMPLE_USAGE_ROW("\"tenant\":\"hamburg\",\"model\":\"mistral-7b\"",
+                              "3", "0", "0", "30", "120", "150") "],"
+            "\"totals\":{" EXAMPLE_COUNTERS("1203", "3", "4", "480030", "96120", "576150") "}}",
     },
     {
         .words = "dev-token",

@@ -559,7 +559,9 @@ def test_document_is_complete(doc):
     assert parameters["Slug"]["schema"]["pattern"] == "^[a-z][a-z0-9-]{1,31}$"
     assert parameters["KeyId"]["schema"]["pattern"] == "^key_[0-9a-f]{16}$"
     assert parameters["IssuerId"]["schema"]["pattern"] == "^[1-9][0-9]{0,17}$"
-    assert parameters["UsageBy"]["schema"]["enum"] == ["day", "user", "model"]
+    assert parameters["UsageBy"]["schema"]["enum"] == ["day", "month", "user", "group",
+                                                       "model", "function"]
+    assert parameters["ReportMonth"]["schema"]["pattern"] == "^[0-9]{4}-[0-9]{2}$"
     assert parameters["LimitScope"]["schema"]["enum"] == ["tenant", "group", "user", "key"]
     assert parameters["UsageFrom"]["schema"]["format"] == "date"
     assert parameters["UsageTo"]["schema"]["format"] == "date"
@@ -1431,9 +1433,13 @@ def test_every_route_answers_as_documented(stack, doc):
     usage = "/admin/v1/tenants/sachsen-anhalt/usage"
     wait_until(lambda: call(stack, "GET", usage)[1]["rows"], timeout=10,
                what="the request in the usage report")
-    for by in ("day", "user", "model"):
+    for by in ("day", "month", "user", "group", "model", "function"):
         report = api("GET", "/admin/v1/tenants/{slug}/usage", f"{usage}?by={by}")
         assert report["by"] == by and report["totals"]["requests"] == 1, report
+    month = stack.sql("SELECT to_char(now() AT TIME ZONE 'Europe/Berlin', 'YYYY-MM')")[0][0]
+    monthly = api("GET", "/admin/v1/reports/monthly", f"/admin/v1/reports/monthly?month={month}")
+    assert [t["tenant"] for t in monthly["tenants"] if t["requests"]] == ["sachsen-anhalt"]
+    assert monthly["totals"]["requests"] == 1 and len(monthly["models"]) == 1
     assert api("GET", "/admin/v1/tenants/{slug}/usage",
                "/admin/v1/tenants/hamburg/usage?from=2026-11-01&to=2026-11-29")["rows"] == []
     wait_until(lambda: call(stack, "GET", "/admin/v1/tenants/sachsen-anhalt/keys")[1][
@@ -1480,6 +1486,7 @@ SET_LIMITS = ("PUT", "/admin/v1/tenants/{slug}/limits")
 CLEAR_LIMITS = ("DELETE", "/admin/v1/tenants/{slug}/limits")
 DEV_IDP = ("POST", "/admin/v1/tenants/{slug}/dev-idp")
 DEV_TOKEN = ("POST", "/admin/v1/tenants/{slug}/dev-token")
+MONTHLY = ("GET", "/admin/v1/reports/monthly")
 SIGN_IN = ("POST", "/dev-idp/{slug}/authorize")
 TOKEN = ("POST", "/dev-idp/{slug}/token")
 A_SIGNING_KEY = {"keys": [{"kty": "oct", "k": "c2VjcmV0", "alg": "HS256"}]}
@@ -1680,6 +1687,10 @@ ERRORS = [
      "invalid_parameter", ("GET", "/admin/v1/tenants/{slug}/usage")),
     ("GET", "/admin/v1/tenants/bremen-finanzen/usage?from=2026-12-01&to=2026-11-30",
      None, 400, "invalid_parameter", ("GET", "/admin/v1/tenants/{slug}/usage")),
+    ("GET", "/admin/v1/tenants/bremen-finanzen/usage?by=function&to=2026-13-01", None, 400,
+     "invalid_parameter", ("GET", "/admin/v1/tenants/{slug}/usage")),
+    ("GET", "/admin/v1/reports/monthly", None, 400, "invalid_parameter", MONTHLY),
+    ("GET", "/admin/v1/reports/monthly?month=2026-13", None, 400, "invalid_parameter", MONTHLY),
     ("POST", "/admin/v1/tenants/nirgendwo/dev-idp", None, 404, "tenant_not_found", DEV_IDP),
     ("POST", "/admin/v1/tenants/Nicht_Gueltig/dev-idp", None, 400, "invalid_parameter",
      DEV_IDP),

@@ -35,7 +35,7 @@ def test_completion_is_answered_by_infer_sim_and_counted_within_2s(stack):
         lambda: (lambda r: r if r[1]["requests"] == 1 else None)(usage_rows(stack, "hamburg", "model")),
         timeout=2.0, what="usage visible in llmoinctl")
     assert rows == [{"key": "llmoin-sim", "requests": 1, "estimated_requests": 0,
-                     "prompt_tokens": usage["prompt_tokens"],
+                     "failed_requests": 0, "prompt_tokens": usage["prompt_tokens"],
                      "completion_tokens": usage["completion_tokens"],
                      "total_tokens": usage["total_tokens"]}]
     assert totals["total_tokens"] == usage["total_tokens"]

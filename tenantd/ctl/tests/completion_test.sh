@@ -21,7 +21,7 @@ expect() {
     fi
 }
 
-expect "tenant key issuer model limits usage dev-token health completion" llmoinctl ""
+expect "tenant key issuer model limits usage report dev-token health completion" llmoinctl ""
 expect "tenant" llmoinctl t
 expect "dev-token" llmoinctl d
 expect "create list show update suspend resume dev-idp" llmoinctl tenant ""
@@ -51,9 +51,9 @@ expect "all allow-list" llmoinctl tenant update hamburg --models ""
 expect "allow-list" llmoinctl tenant update hamburg --models = allo
 expect "" llmoinctl key create hamburg --user alice --models ""
 expect "" llmoinctl dev-token hamburg --ttl ""
-expect "day user model" llmoinctl usage hamburg --by ""
-expect "model" llmoinctl usage hamburg --by m
-expect "day user model" llmoinctl usage hamburg --by = ""
+expect "day month user group model function" llmoinctl usage hamburg --by ""
+expect "month model" llmoinctl usage hamburg --by m
+expect "day month user group model function" llmoinctl usage hamburg --by = ""
 expect "--from" llmoinctl usage hamburg --by day --f
 expect "--by --from --to --socket --output --help --version" llmoinctl usage hamburg --
 expect "table json csv" llmoinctl --output ""

@@ -140,7 +140,7 @@ static void argument_count_errors(void **state)
     EXPECT_USAGE("tenant list: unexpected argument 'extra'; usage: llmoinctl tenant list",
                  "tenant", "list", "extra");
     EXPECT_USAGE("usage: missing argument TENANT; usage: llmoinctl usage TENANT "
-                 "[--by day|user|model] [--from YYYY-MM-DD] [--to YYYY-MM-DD]", "usage");
+                 "[--by day|month|user|group|model|function] [--from YYYY-MM-DD] [--to YYYY-MM-DD]", "usage");
     EXPECT_USAGE("key revoke: unexpected argument 'key_2'; usage: llmoinctl key revoke KEYID",
                  "key", "revoke", "key_1", "key_2");
     EXPECT_USAGE("completion: missing argument SHELL; usage: llmoinctl completion SHELL",
@@ -255,12 +255,34 @@ static void date_accepts_leap_days(void **state)
                            "2026-11-29"), 0);
 }
 
+static void month_errors(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    assert_int_equal(PARSE(&inv, &err, "report", "monthly", "--month", "2026-11"), 0);
+    assert_string_equal(inv_option(&inv, "--month"), "2026-11");
+    EXPECT_USAGE("report monthly: missing option --month; usage: llmoinctl report monthly "
+                 "--month YYYY-MM", "report", "monthly");
+    EXPECT_USAGE("report monthly: invalid --month '2026-13': there is no month 13", "report",
+                 "monthly", "--month", "2026-13");
+    EXPECT_USAGE("report monthly: invalid --month '2026-00': there is no month 00", "report",
+                 "monthly", "--month", "2026-00");
+    EXPECT_USAGE("report monthly: invalid --month '2026-11-01': expected a month as YYYY-MM",
+                 "report", "monthly", "--month", "2026-11-01");
+    EXPECT_USAGE("report monthly: invalid --month '26-11': expected a month as YYYY-MM",
+                 "report", "monthly", "--month", "26-11");
+    EXPECT_USAGE("'report' needs a subcommand (monthly); see llmoinctl report --help",
+                 "report");
+}
+
 static void by_errors(void **state)
 {
     (void)state;
-    EXPECT_USAGE("usage: invalid --by 'week'; expected day, user or model", "usage", "hamburg",
+    EXPECT_USAGE("usage: invalid --by 'week'; expected day, month, user, group, model or function", "usage", "hamburg",
                  "--by", "week");
-    EXPECT_USAGE("usage: invalid --by 'Day'; expected day, user or model", "usage", "hamburg",
+    EXPECT_USAGE("usage: invalid --by 'Day'; expected day, month, user, group, model or function", "usage", "hamburg",
                  "--by=Day");
 }
 
@@ -536,6 +558,7 @@ int main(void)
         cmocka_unit_test(slug_accepts_rule),
         cmocka_unit_test(date_errors),
         cmocka_unit_test(date_accepts_leap_days),
+        cmocka_unit_test(month_errors),
         cmocka_unit_test(by_errors),
         cmocka_unit_test(key_id_errors),
         cmocka_unit_test(socket_path_too_long),

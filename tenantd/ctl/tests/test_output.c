@@ -224,40 +224,107 @@ static void keys_csv(void **state)
 
 #define USAGE_BY_USER                                                                          \
     "{\"tenant\":\"hamburg\",\"by\":\"user\",\"from\":\"2026-11-01\",\"to\":\"2026-11-29\","   \
-    "\"rows\":[{\"key\":\"alice\",\"requests\":1200,\"prompt_tokens\":480000,"                 \
+    "\"rows\":[{\"key\":\"alice\",\"requests\":1200,\"estimated_requests\":2,"                 \
+    "\"failed_requests\":1,\"prompt_tokens\":480000,"                                          \
     "\"completion_tokens\":96000,\"total_tokens\":576000},"                                    \
-    "{\"key\":\"b\\u00f6rge, j\",\"requests\":3,\"prompt_tokens\":30,\"completion_tokens\":120," \
+    "{\"key\":\"b\\u00f6rge, j\",\"requests\":3,\"estimated_requests\":0,"                     \
+    "\"failed_requests\":0,\"prompt_tokens\":30,\"completion_tokens\":120,"                    \
     "\"total_tokens\":150}],"                                                                   \
-    "\"totals\":{\"requests\":1203,\"prompt_tokens\":480030,\"completion_tokens\":96120,"      \
-    "\"total_tokens\":576150}}"
+    "\"totals\":{\"requests\":1203,\"estimated_requests\":2,\"failed_requests\":1,"            \
+    "\"prompt_tokens\":480030,\"completion_tokens\":96120,\"total_tokens\":576150}}"
 
 static void usage_table_has_total_row(void **state)
 {
     (void)state;
     expect_render(USAGE_BY_USER, FORMAT_TABLE, VIEW_USAGE,
-                  "USER      REQUESTS  PROMPT  COMPLETION   TOTAL\n"
-                  "alice         1200  480000       96000  576000\n"
-                  "b\xc3\xb6rge, j         3      30         120     150\n"
-                  "TOTAL         1203  480030       96120  576150\n");
+                  "USER      REQUESTS  PROMPT  COMPLETION   TOTAL  ESTIMATED  FAILED\n"
+                  "alice         1200  480000       96000  576000          2       1\n"
+                  "b\xc3\xb6rge, j         3      30         120     150          0       0\n"
+                  "TOTAL         1203  480030       96120  576150          2       1\n");
 }
 
 static void usage_csv_has_no_total_row(void **state)
 {
     (void)state;
     expect_render(USAGE_BY_USER, FORMAT_CSV, VIEW_USAGE,
-                  "user,requests,prompt_tokens,completion_tokens,total_tokens\r\n"
-                  "alice,1200,480000,96000,576000\r\n"
-                  "\"b\xc3\xb6rge, j\",3,30,120,150\r\n");
+                  "user,requests,prompt_tokens,completion_tokens,total_tokens,"
+                  "estimated_requests,failed_requests\r\n"
+                  "alice,1200,480000,96000,576000,2,1\r\n"
+                  "\"b\xc3\xb6rge, j\",3,30,120,150,0,0\r\n");
+}
+
+#define COUNTERS(N) \
+    "\"requests\":" N ",\"estimated_requests\":0,\"failed_requests\":0,\"prompt_tokens\":" N \
+    ",\"completion_tokens\":" N ",\"total_tokens\":" N
+
+/* Rows without a group (or function, or model) have the key "": (none) for
+ * people, empty in csv. */
+static void usage_none_key(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{\"by\":\"group\",\"rows\":[{\"key\":\"\"," COUNTERS("1") "},{\"key\":\"it\","
+        COUNTERS("2") "}],\"totals\":{" COUNTERS("3") "}}";
+
+    expect_render(doc, FORMAT_TABLE, VIEW_USAGE,
+                  "GROUP   REQUESTS  PROMPT  COMPLETION  TOTAL  ESTIMATED  FAILED\n"
+                  "(none)         1       1           1      1          0       0\n"
+                  "it             2       2           2      2          0       0\n"
+                  "TOTAL          3       3           3      3          0       0\n");
+    expect_render(doc, FORMAT_CSV, VIEW_USAGE,
+                  "group,requests,prompt_tokens,completion_tokens,total_tokens,"
+                  "estimated_requests,failed_requests\r\n"
+                  ",1,1,1,1,0,0\r\n"
+                  "it,2,2,2,2,0,0\r\n");
 }
 
 static void usage_empty(void **state)
 {
     (void)state;
-    expect_render("{\"by\":\"day\",\"rows\":[],\"totals\":{\"requests\":0,\"prompt_tokens\":0,"
-                  "\"completion_tokens\":0,\"total_tokens\":0}}",
+    expect_render("{\"by\":\"day\",\"rows\":[],\"totals\":{" COUNTERS("0") "}}",
                   FORMAT_TABLE, VIEW_USAGE,
-                  "DAY    REQUESTS  PROMPT  COMPLETION  TOTAL\n"
-                  "TOTAL         0       0           0      0\n");
+                  "DAY    REQUESTS  PROMPT  COMPLETION  TOTAL  ESTIMATED  FAILED\n"
+                  "TOTAL         0       0           0      0          0       0\n");
+}
+
+#define MONTHLY                                                                                \
+    "{\"month\":\"2026-11\",\"tenants\":["                                                     \
+    "{\"tenant\":\"bremen-finanzen\",\"name\":\"" BREMEN "\"," COUNTERS("0") "},"             \
+    "{\"tenant\":\"hamburg\",\"name\":\"Hamburg\"," COUNTERS("7") "}],"                       \
+    "\"models\":[{\"tenant\":\"hamburg\",\"model\":\"\"," COUNTERS("2") "},"                  \
+    "{\"tenant\":\"hamburg\",\"model\":\"llama\"," COUNTERS("5") "}],"                        \
+    "\"totals\":{" COUNTERS("7") "}}"
+
+static void monthly_table_has_both_lists(void **state)
+{
+    (void)state;
+    expect_render(MONTHLY, FORMAT_TABLE, VIEW_MONTHLY,
+                  "Usage in 2026-11 (Europe/Berlin), per tenant:\n\n"
+                  "TENANT           NAME                             REQUESTS  PROMPT  COMPLETION"
+                  "  TOTAL  ESTIMATED  FAILED\n"
+                  "bremen-finanzen  " BREMEN "         0       0           0"
+                  "      0          0       0\n"
+                  "hamburg          Hamburg                                 7       7           7"
+                  "      7          0       0\n"
+                  "TOTAL                                                    7       7           7"
+                  "      7          0       0\n"
+                  "\nPer tenant and model:\n\n"
+                  "TENANT   MODEL   REQUESTS  PROMPT  COMPLETION  TOTAL  ESTIMATED  FAILED\n"
+                  "hamburg  (none)         2       2           2      2          0       0\n"
+                  "hamburg  llama          5       5           5      5          0       0\n");
+}
+
+static void monthly_csv_is_per_tenant_and_model(void **state)
+{
+    (void)state;
+    expect_render(MONTHLY, FORMAT_CSV, VIEW_MONTHLY,
+                  "tenant,model,requests,prompt_tokens,completion_tokens,total_tokens,"
+                  "estimated_requests,failed_requests\r\n"
+                  "hamburg,,2,2,2,2,0,0\r\n"
+                  "hamburg,llama,5,5,5,5,0,0\r\n");
+    expect_render_error("{\"month\":\"2026-11\",\"tenants\":[]}", FORMAT_TABLE, VIEW_MONTHLY,
+                        "unexpected answer from tenantd: no \"month\", \"tenants\" or "
+                        "\"models\" in the monthly report");
 }
 
 static void object_as_field_lines(void **state)
@@ -457,7 +524,10 @@ int main(void)
         cmocka_unit_test(keys_csv),
         cmocka_unit_test(usage_table_has_total_row),
         cmocka_unit_test(usage_csv_has_no_total_row),
+        cmocka_unit_test(usage_none_key),
         cmocka_unit_test(usage_empty),
+        cmocka_unit_test(monthly_table_has_both_lists),
+        cmocka_unit_test(monthly_csv_is_per_tenant_and_model),
         cmocka_unit_test(object_as_field_lines),
         cmocka_unit_test(json_is_pretty_and_unchanged),
         cmocka_unit_test(new_key_table_and_csv),
