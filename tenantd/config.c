@@ -77,6 +77,9 @@ static const setting_t settings[] = {
                    "how often Redis is checked for having been emptied, in milliseconds"),
     { "migrate_only", SETTING_FLAG, offsetof(tenantd_config_t, migrate_only),
       "false", 0, 0, "apply the migrations, then exit" },
+    { "agent", SETTING_FLAG, offsetof(tenantd_config_t, agent), "false", 0, 0,
+      "on a node that runs only nginx: write its snapshot and ingest its journal"
+      " into the shared PostgreSQL; no management API, key fetching or Redis" },
 };
 
 #define SETTING_COUNT (sizeof(settings) / sizeof(settings[0]))

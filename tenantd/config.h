@@ -38,6 +38,7 @@ typedef struct tenantd_config {
     char redis[CONFIG_STRING_MAX];
     long redis_check_interval_ms;
     bool migrate_only;
+    bool agent;
 } tenantd_config_t;
 
 typedef enum config_result {

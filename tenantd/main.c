@@ -1,6 +1,7 @@
 /*
  * tenantd: the llmoin tenant daemon. Applies the schema migrations, then
- * runs three duties side by side until SIGTERM or SIGINT:
+ * runs these duties side by side until SIGTERM or SIGINT (with --agent, on
+ * a node that runs only nginx, the snapshot and the ingestion only):
  *   - the management API (http.c, api.c and the handlers),
  *   - the tenant snapshot for the nginx module (snapshot.c),
  *   - ingestion of the usage journal (usage_ingest.c),
@@ -58,6 +59,18 @@ prepare_database(const tenantd_config_t *config)
 }
 
 static void
+stop_duties(const tenantd_config_t *config)
+{
+    if (!config->agent) {
+        http_stop();
+        jwks_fetch_stop();
+        quota_restore_stop();
+    }
+    snapshot_stop();
+    usage_ingest_stop();
+}
+
+static void
 write_pid_file(const char *path)
 {
     FILE *file;
@@ -74,36 +87,52 @@ write_pid_file(const char *path)
     fclose(file);
 }
 
+/* The duties of an agent (a node that runs only nginx): its snapshot and
+ * its journal. The management API, key fetching and the quota counters
+ * are the central tenantd's. */
+static int
+start_duties(const tenantd_config_t *config, char *error, size_t error_size)
+{
+    if (!config->agent) {
+        api_init(config);
+        if (http_start(config, error, error_size) != 0) {
+            return -1;
+        }
+    }
+    if (snapshot_start(config) != 0 || usage_ingest_start(config) != 0
+        || (!config->agent
+            && (jwks_fetch_start(config) != 0 || quota_restore_start(config) != 0)))
+    {
+        snprintf(error, error_size, "cannot start threads");
+        if (!config->agent) {
+            http_stop();
+        }
+        return -1;
+    }
+    return 0;
+}
+
 static int
 run(const tenantd_config_t *config)
 {
     char error[512];
     int  signal_number = 0;
 
-    api_init(config);
-    if (http_start(config, error, sizeof(error)) != 0) {
+    if (start_duties(config, error, sizeof(error)) != 0) {
         log_error("event=start_failed reason=\"%s\"", error);
         return EXIT_FAILURE;
     }
-    if (snapshot_start(config) != 0 || usage_ingest_start(config) != 0
-        || jwks_fetch_start(config) != 0 || quota_restore_start(config) != 0)
-    {
-        log_error("event=start_failed reason=\"cannot start threads\"");
-        http_stop();
-        return EXIT_FAILURE;
-    }
-    log_info("event=started listen=%s socket=%s snapshot=%s journal=%s node=%s redis=%s",
-             config->listen[0] ? config->listen : "off", config->socket_path,
-             config->snapshot_path, config->journal, config->node,
-             config->redis[0] ? config->redis : "off");
+    log_info("event=started mode=%s listen=%s socket=%s snapshot=%s journal=%s node=%s"
+             " redis=%s",
+             config->agent ? "agent" : "central",
+             config->listen[0] && !config->agent ? config->listen : "off",
+             config->agent ? "off" : config->socket_path, config->snapshot_path,
+             config->journal, config->node,
+             config->redis[0] && !config->agent ? config->redis : "off");
 
     sigwait(&stop_signals, &signal_number);
     log_info("event=stopping signal=%d", signal_number);
-    http_stop();
-    snapshot_stop();
-    usage_ingest_stop();
-    jwks_fetch_stop();
-    quota_restore_stop();
+    stop_duties(config);
     return EXIT_SUCCESS;
 }
 
