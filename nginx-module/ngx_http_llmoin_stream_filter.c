@@ -54,7 +54,9 @@ ngx_http_llmoin_stream_collect(ngx_http_request_t *r,
 
     b = link->buf;
 
-    if ((size_t) (b->end - b->start) < len) {
+    /* never a NULL buffer, even for nothing: memcpy() wants real pointers */
+
+    if (b->start == NULL || (size_t) (b->end - b->start) < len) {
         size = ngx_max(len, NGX_HTTP_LLMOIN_STREAM_BUF_MIN);
         b->start = ngx_palloc(r->pool, size);
         if (b->start == NULL) {
