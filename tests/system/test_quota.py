@@ -723,6 +723,10 @@ def test_a_monthly_budget_waits_for_its_counters_to_be_rebuilt(stack, rds):
     month = quota_key(tenant, "m", "tenant", "", limits_of(stack, secret)[0]["month"])
     body = chat_body("Wer zählt nach dem Leeren?", max_tokens=5)
     assert post(stack.url, secret, body).status_code == 200
+    # in the ledger before tenantd stops: the rebuild reads what is ingested
+    # (a usage line still in the journal when it reads is missing from the
+    # rebuilt counter, docs/quotas.md "Redis emptied")
+    wait_ledger(stack, slug, 1)
 
     stack.ops("stop", "tenantd")
     try:
