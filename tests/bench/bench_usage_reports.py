@@ -178,7 +178,7 @@ def previous_month():
 
 def timed_get(stack, path):
     """(seconds, bytes of the answer) of one GET on tenantd's socket."""
-    from test_usage_reports import UnixHTTPConnection
+    from llmoin_stack import UnixHTTPConnection
     connection = UnixHTTPConnection(stack.env["LLMOIN_SOCKET"])
     try:
         start = time.perf_counter()

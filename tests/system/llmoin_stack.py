@@ -6,6 +6,7 @@ Every test module gets its own node through the `stack` fixture in
 conftest.py; nothing here is mocked.
 """
 
+import http.client
 import json
 import os
 import pathlib
@@ -60,8 +61,8 @@ class Stack:
             raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def start(self):
-        self.ops("start")
+    def start(self, *args):
+        self.ops("start", *args)
         self.env = read_env(self.state / "stack.env")
         return self
 
@@ -452,3 +453,17 @@ def _healthy(url):
         return requests.get(f"{url}/healthz", timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client over a unix socket, for tenantd's management API
+    (requests has no adapter for it)."""
+
+    def __init__(self, path, timeout=30):
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self):
+        self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.socket_path)

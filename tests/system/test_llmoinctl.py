@@ -3,13 +3,11 @@
 import base64
 import csv
 import datetime
-import http.client
 import io
 import json
-import socket
 import time
 
-from llmoin_stack import wait_until
+from llmoin_stack import UnixHTTPConnection, wait_until
 
 
 def test_tenant_lifecycle_in_table_json_and_csv(stack):
@@ -309,20 +307,9 @@ def _limit_rows(tenant):
             for row in tenant["limits" if "limits" in tenant else "data"]}
 
 
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=30)
-        self.socket_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.socket_path)
-
-
 def _api(stack, method, path, body):
     """(status, JSON answer) of a request llmoinctl cannot send."""
-    connection = _UnixHTTPConnection(stack.env["LLMOIN_SOCKET"])
+    connection = UnixHTTPConnection(stack.env["LLMOIN_SOCKET"])
     try:
         connection.request(method, path, body=json.dumps(body),
                            headers={"Content-Type": "application/json"})

@@ -57,11 +57,9 @@ import base64
 import concurrent.futures
 import datetime
 import hashlib
-import http.client
 import json
 import os
 import re
-import socket
 import subprocess
 import urllib.parse
 
@@ -69,7 +67,7 @@ import psycopg2
 import pytest
 import requests
 
-from llmoin_stack import BUILD, SIM_MODEL, SOURCE, wait_until
+from llmoin_stack import UnixHTTPConnection, BUILD, SIM_MODEL, SOURCE, wait_until
 
 DOCUMENT = SOURCE / "docs" / "openapi.yaml"
 TENANTD = SOURCE / "tenantd"
@@ -1137,18 +1135,6 @@ def test_examples_fit_their_schemas(doc):
 
 
 # --- talking to tenantd ----------------------------------------------------------
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """http.client over a unix socket (requests has no adapter for it)."""
-
-    def __init__(self, path, timeout=30):
-        super().__init__("localhost", timeout=timeout)
-        self.socket_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.socket_path)
 
 
 def call(stack, method, path, body=None):

@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from llmoin_stack import SIM_MODEL, wait_until
+from llmoin_stack import UnixHTTPConnection, SIM_MODEL, wait_until
 
 A_SLUG, A_ISS, A_AUD, A_HOST = ("schleswig-holstein", "https://idp.sh.example/realms/land",
                                 "llmoin-sh", "llmoin.sh.example")
@@ -117,18 +117,6 @@ def admitted_once(stack, credential, **chat):
     assert response.json()["object"] == "chat.completion"
     assert sim_requests(stack) == before + 1
     return response
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=15):
-        super().__init__("tenantd", timeout=timeout)
-        self.socket_path = path
-
-    def connect(self):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self.socket_path)
-        self.sock = sock
 
 
 def admin(stack, method, path, body=None, expect=(200, 201)):

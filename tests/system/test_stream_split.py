@@ -8,18 +8,16 @@ gateway must bill the usage that event reported."""
 
 import http.server
 import json
-import os
 import random
-import shutil
 import socketserver
-import tempfile
 import threading
 import time
 
 import pytest
 import requests
 
-from llmoin_stack import SIM_MODEL, Stack, read_env, sanitizer_reports, wait_until
+from conftest import running_node
+from llmoin_stack import SIM_MODEL, wait_until
 
 USAGE = {"prompt_tokens": 17, "completion_tokens": 4, "total_tokens": 21}
 
@@ -100,20 +98,8 @@ def scripted():
 @pytest.fixture(scope="module")
 def stack(scripted):
     """A node whose pool is the scripted server."""
-    state = tempfile.mkdtemp(prefix="llmoin-test_stream_split-")
-    os.chmod(state, 0o755)
-    node = Stack(state)
-    try:
-        node.ops("start", "--inference", scripted)
-        node.env = read_env(node.state / "stack.env")
-        node.add_model()
+    with running_node("test_stream_split", "--inference", scripted) as node:
         yield node
-    finally:
-        node.stop()
-        reports = sanitizer_reports(node.state)
-        if not os.environ.get("LLMOIN_KEEP_STATE") and not reports:
-            shutil.rmtree(state, ignore_errors=True)
-    assert reports == [], "\n".join(reports)
 
 
 @pytest.fixture(scope="module")

@@ -10,18 +10,16 @@ operators' report over all tenants stays predictable.
 
 import csv
 import datetime
-import http.client
 import io
 import json
 import os
 import signal
-import socket
 import uuid
 import zoneinfo
 
 import pytest
 
-from llmoin_stack import SIM_MODEL, wait_until
+from llmoin_stack import UnixHTTPConnection, SIM_MODEL, wait_until
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 COUNTERS = ("requests", "estimated_requests", "failed_requests", "prompt_tokens",
@@ -112,16 +110,6 @@ def rollups(stack):
     return (stack.sql("SELECT * FROM usage_daily ORDER BY 1, 2, 3, 4, 5, 6"),
             stack.sql("SELECT * FROM usage_monthly ORDER BY 1, 2, 3, 4"),
             stack.sql("SELECT count(*) FROM usage_events")[0][0])
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=30)
-        self.socket_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.socket_path)
 
 
 def get(stack, path):
