@@ -11,22 +11,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Operators' routes need a verified caller and the database. */
+/* Operators' routes need an operator and the database. */
 #define OPERATOR_ROUTE(method, pattern, handler, summary)                    \
-    { method, pattern, handler, true, summary, false }
+    { method, pattern, handler, true, summary, false, false }
 
-/* The development identity provider answers browsers: no credential. */
+/* Tenant routes: operators, and tenant admins for their own tenant. */
+#define TENANT_ROUTE(method, pattern, handler, summary)                      \
+    { method, pattern, handler, true, summary, false, true }
+
+/* The development identity provider answers browsers: no credential. It
+ * reads the database on its own, outside a caller's scope. */
 #define DEV_IDP_ROUTE(method, pattern, handler, summary)                     \
-    { method, pattern, handler, false, summary, true }
+    { method, pattern, handler, false, summary, true, false }
 
 static const api_route_t routes[] = {
     { "GET",  "/admin/v1/health", health_show, false,
-      "Liveness of tenantd and its database", true },
+      "Liveness of tenantd and its database", true, false },
+    TENANT_ROUTE("GET", "/admin/v1/me", caller_show,
+      "Who the caller is: operator, or admin of which tenant" ),
     OPERATOR_ROUTE("GET", "/admin/v1/tenants", tenants_list,
       "List tenants" ),
     OPERATOR_ROUTE("POST", "/admin/v1/tenants", tenants_create,
       "Create a tenant" ),
-    OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}", tenants_show,
+    TENANT_ROUTE("GET", "/admin/v1/tenants/{slug}", tenants_show,
       "Show a tenant" ),
     OPERATOR_ROUTE("PATCH", "/admin/v1/tenants/{slug}", tenants_update,
       "Change a tenant's name, host names, model restriction or quota settings" ),
@@ -34,35 +41,45 @@ static const api_route_t routes[] = {
       "Suspend a tenant: its users get 403 within 2 s" ),
     OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/resume", tenants_resume,
       "Resume a suspended tenant" ),
-    OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}/keys", keys_list,
+    OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/offboard", tenants_offboard,
+      "Offboard a tenant: delete every row, key and counter it has (needs confirm)" ),
+    OPERATOR_ROUTE("POST", "/admin/v1/apply", tenant_apply,
+      "Create or update a tenant with its issuers, models and limits from one document" ),
+    TENANT_ROUTE("GET", "/admin/v1/tenants/{slug}/audit", audit_tenant_list,
+      "The audit log of one tenant, newest first" ),
+    OPERATOR_ROUTE("GET", "/admin/v1/audit", audit_list,
+      "The audit log of the whole platform, newest first" ),
+    OPERATOR_ROUTE("GET", "/admin/v1/audit/verify", audit_verify,
+      "Check the audit log's hash chain: a changed or removed row is named" ),
+    TENANT_ROUTE("GET", "/admin/v1/tenants/{slug}/keys", keys_list,
       "List a tenant's API keys (never the keys themselves)" ),
-    OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/keys", keys_create,
+    TENANT_ROUTE("POST", "/admin/v1/tenants/{slug}/keys", keys_create,
       "Create an API key; the key is in this answer only" ),
-    OPERATOR_ROUTE("POST", "/admin/v1/keys/{key_id}/revoke", keys_revoke,
+    TENANT_ROUTE("POST", "/admin/v1/keys/{key_id}/revoke", keys_revoke,
       "Revoke an API key: rejected within 2 s" ),
-    OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}/issuers", issuers_list,
+    TENANT_ROUTE("GET", "/admin/v1/tenants/{slug}/issuers", issuers_list,
       "The identity providers a tenant trusts" ),
-    OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/issuers", issuers_add,
+    TENANT_ROUTE("POST", "/admin/v1/tenants/{slug}/issuers", issuers_add,
       "Trust an identity provider for a tenant (one tenant per issuer)" ),
-    OPERATOR_ROUTE("DELETE", "/admin/v1/issuers/{issuer_id}", issuers_remove,
+    TENANT_ROUTE("DELETE", "/admin/v1/issuers/{issuer_id}", issuers_remove,
       "Stop trusting an identity provider: its tokens are refused within 2 s" ),
-    OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}/models", tenant_models_list,
+    TENANT_ROUTE("GET", "/admin/v1/tenants/{slug}/models", tenant_models_list,
       "A tenant's model allow-list" ),
-    OPERATOR_ROUTE("POST", "/admin/v1/tenants/{slug}/models", tenant_models_allow,
+    TENANT_ROUTE("POST", "/admin/v1/tenants/{slug}/models", tenant_models_allow,
       "Allow a model for a tenant, optionally on a dedicated pool" ),
-    OPERATOR_ROUTE("DELETE", "/admin/v1/tenants/{slug}/models", tenant_models_remove,
+    TENANT_ROUTE("DELETE", "/admin/v1/tenants/{slug}/models", tenant_models_remove,
       "Take a model off a tenant's allow-list (?alias=...)" ),
-    OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}/limits", limits_list,
+    TENANT_ROUTE("GET", "/admin/v1/tenants/{slug}/limits", limits_list,
       "A tenant's limits, its max_tokens cap and quota fail mode" ),
-    OPERATOR_ROUTE("PUT", "/admin/v1/tenants/{slug}/limits", limits_set,
+    TENANT_ROUTE("PUT", "/admin/v1/tenants/{slug}/limits", limits_set,
       "Set or lift limits of a tenant, a group, a user or an API key" ),
-    OPERATOR_ROUTE("DELETE", "/admin/v1/tenants/{slug}/limits", limits_clear,
+    TENANT_ROUTE("DELETE", "/admin/v1/tenants/{slug}/limits", limits_clear,
       "Remove a row of a tenant's limits (?scope=...&subject=...)" ),
     OPERATOR_ROUTE("GET", "/admin/v1/models", models_list,
       "List model aliases" ),
     OPERATOR_ROUTE("POST", "/admin/v1/models", models_create,
       "Add or change a model alias and its pool" ),
-    OPERATOR_ROUTE("GET", "/admin/v1/tenants/{slug}/usage", usage_report,
+    TENANT_ROUTE("GET", "/admin/v1/tenants/{slug}/usage", usage_report,
       "Usage of a tenant grouped by day, month, user, group, model or function" ),
     OPERATOR_ROUTE("GET", "/admin/v1/reports/monthly", usage_report_monthly,
       "Usage of every tenant in a calendar month, per tenant and per model" ),
@@ -191,11 +208,62 @@ refuse_unauthorised(const api_request_t *request, api_response_t *response)
                   "members of group '%s'", api_config->socket_group);
         return;
     }
-    api_error(response, 401, "authentication_error", "operator_token_required",
-              api_config->operator_token_file[0] != '\0'
-                  ? "send 'Authorization: Bearer <operator token>'"
-                  : "the management API over HTTP needs operator_token_file; "
-                    "use llmoinctl on the unix socket");
+    if (request->caller.refusal_status != 0) {
+        api_error(response, request->caller.refusal_status,
+                  request->caller.refusal_status == 403 ? "permission_error"
+                                                        : "authentication_error",
+                  request->caller.refusal_code, "%s", request->caller.reason);
+        return;
+    }
+    api_error(response, 401, "authentication_error", "token_required",
+              "send 'Authorization: Bearer <token>': an operator's token of the "
+              "provider's issuer or a tenant admin's token of the tenant's issuer");
+}
+
+/* The code layer of tenant isolation, before any handler runs: a tenant
+ * admin reaches tenant routes only, and only those of its own tenant. Another
+ * tenant is answered exactly like a tenant that does not exist. */
+static bool
+authorise(const api_route_t *route, const api_request_t *request,
+          api_response_t *response)
+{
+    if (route->anonymous || request->caller.role == API_ROLE_OPERATOR) {
+        return true;
+    }
+    if (!route->tenant_admins) {
+        api_error(response, 403, "permission_error", "operators_only",
+                  "%s %s is for the provider's operators; a tenant admin of '%s' may "
+                  "not use it", route->method, route->pattern, request->caller.tenant_slug);
+        return false;
+    }
+    if (strstr(route->pattern, "{slug}") != NULL
+        && strcmp(request->params[0], request->caller.tenant_slug) != 0)
+    {
+        api_error(response, 404, "invalid_request_error", "tenant_not_found",
+                  "tenant '%s' not found", request->params[0]);
+        return false;
+    }
+    return true;
+}
+
+bool
+api_require_operator(const api_request_t *request, api_response_t *response,
+                     const char *what)
+{
+    if (request->caller.role == API_ROLE_OPERATOR) {
+        return true;
+    }
+    api_error(response, 403, "permission_error", "operators_only",
+              "%s: only the provider's operators may set this", what);
+    return false;
+}
+
+bool
+api_may_act_on(const api_request_t *request, const char *tenant_id)
+{
+    return request->caller.role == API_ROLE_OPERATOR
+           || (request->caller.role == API_ROLE_TENANT_ADMIN && tenant_id != NULL
+               && strcmp(request->caller.tenant_id, tenant_id) == 0);
 }
 
 void
@@ -299,6 +367,74 @@ connect_database(api_request_t *request, api_response_t *response)
     return true;
 }
 
+/* The caller's scope for row-level security (schema/0006_tenant_admins.sql):
+ * every statement of the request runs as llmoin_api, which sees what
+ * app.role and app.tenant_id allow. */
+static const char scope_sql[] =
+    "SELECT set_config('role', 'llmoin_api', true),"
+    " set_config('app.role', $1, true), set_config('app.tenant_id', $2, true)";
+
+static bool
+open_transaction(api_request_t *request, api_response_t *response)
+{
+    const char *params[2];
+    db_error_t  error;
+
+    params[0] = request->caller.role == API_ROLE_OPERATOR ? "operator" : "tenant_admin";
+    params[1] = request->caller.tenant_id;
+    if (db_begin(request->db, &error) != 0
+        || db_exec(request->db, scope_sql, 2, params, &error) != 0)
+    {
+        db_rollback(request->db);
+        api_database_error(response, &error);
+        return false;
+    }
+    return true;
+}
+
+static void
+close_transaction(api_request_t *request, api_response_t *response)
+{
+    db_error_t error;
+
+    if (response->status >= 400) {
+        db_rollback(request->db);
+        return;
+    }
+    if (db_commit(request->db, &error) != 0) {
+        db_rollback(request->db);
+        api_database_error(response, &error);
+        return;
+    }
+    if (response->after_commit != NULL) {
+        response->after_commit();
+    }
+}
+
+int
+api_begin(api_request_t *request, db_error_t *error)
+{
+    return db_exec(request->db, "SAVEPOINT api_change", 0, NULL, error);
+}
+
+int
+api_commit(api_request_t *request, db_error_t *error)
+{
+    return db_exec(request->db, "RELEASE SAVEPOINT api_change", 0, NULL, error);
+}
+
+void
+api_rollback(api_request_t *request)
+{
+    PGresult *result;
+
+    if (request->db == NULL || PQtransactionStatus(request->db) == PQTRANS_IDLE) {
+        return;
+    }
+    result = PQexec(request->db, "ROLLBACK TO SAVEPOINT api_change");
+    PQclear(result);
+}
+
 void
 api_dispatch(api_request_t *request, api_response_t *response)
 {
@@ -323,14 +459,23 @@ api_dispatch(api_request_t *request, api_response_t *response)
             refuse_unauthorised(request, response);
             return;
         }
-        if (!check_path_parameters(route, request, response)) {
+        if (!check_path_parameters(route, request, response)
+            || !authorise(route, request, response))
+        {
             return;
         }
         if (route->needs_database && !connect_database(request, response)) {
             return;
         }
-        route->handler(request, response);
-        db_rollback(request->db);
+        if (route->anonymous || !route->needs_database) {
+            route->handler(request, response);
+            db_rollback(request->db);
+            return;
+        }
+        if (open_transaction(request, response)) {
+            route->handler(request, response);
+            close_transaction(request, response);
+        }
         return;
     }
 
@@ -342,4 +487,3 @@ api_dispatch(api_request_t *request, api_response_t *response)
     api_error(response, 404, "invalid_request_error", "not_found",
               "no such endpoint: %s %s", request->method, request->path);
 }
-

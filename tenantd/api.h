@@ -16,17 +16,26 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "db.h"
 
 #define API_MAX_PATH_PARAMS 4
 
 typedef enum api_role {
     API_ROLE_NONE = 0,
-    API_ROLE_OPERATOR
+    API_ROLE_OPERATOR,       /* the whole platform */
+    API_ROLE_TENANT_ADMIN    /* one tenant: caller.tenant_id */
 } api_role_t;
 
 typedef struct api_caller {
     api_role_t role;
-    char       name[128];   /* who, for the audit log: "unix:uid=0" */
+    char       name[300];        /* who, for the audit log: "unix:uid=0",
+                                  * "admin:hamburg:alice" */
+    char       tenant_id[24];    /* tenant admins: their tenant's id */
+    char       tenant_slug[40];  /* tenant admins: their tenant's slug */
+    /* role NONE after a credential was refused: 401 or 403, a code and why */
+    int        refusal_status;
+    const char *refusal_code;
+    char       reason[200];
 } api_caller_t;
 
 typedef struct api_request {
@@ -50,6 +59,9 @@ typedef struct api_response {
     size_t      raw_length;
     const char *content_type;   /* of raw */
     char       *location;       /* Location header (malloc'd), or NULL */
+    /* Called once the request's transaction committed (e.g. to wake a
+     * thread that must see the new rows), or NULL. */
+    void      (*after_commit)(void);
 } api_response_t;
 
 typedef void (*api_handler_t)(api_request_t *request, api_response_t *response);
@@ -61,11 +73,22 @@ typedef struct api_route {
     bool           needs_database;
     const char    *summary;
     bool           anonymous;   /* no credential needed (health, dev IdP) */
+    bool           tenant_admins; /* tenant admins may call it, for their
+                                   * own tenant only; else operators only */
 } api_route_t;
 
 void api_init(const tenantd_config_t *config);
 
-/* Routes the request and fills the response; never fails to answer. */
+/*
+ * Routes the request and fills the response; never fails to answer.
+ *
+ * A request to a route with credentials runs in one transaction as the
+ * database role llmoin_api, with app.role and app.tenant_id set (SET
+ * LOCAL) from the caller: row-level security then shows a tenant admin
+ * its own tenant's rows only, whatever a handler's SQL says. The
+ * transaction commits when the handler answered below 400, else it rolls
+ * back: a failed request leaves nothing behind.
+ */
 void api_dispatch(api_request_t *request, api_response_t *response);
 
 const api_route_t *api_routes(size_t *count);
@@ -83,6 +106,22 @@ void api_database_error(api_response_t *response, const struct db_error *error);
 PGconn *api_database(struct db_error *error);
 
 const char *api_query(api_request_t *request, const char *name);
+
+/* Whether the caller may act on the tenant with this id (text): operators
+ * on every tenant, tenant admins on their own. The code layer of tenant
+ * isolation; row-level security is the other. */
+bool api_may_act_on(const api_request_t *request, const char *tenant_id);
+
+/* True for operators; for others answers 403 operators_only saying that
+ * what ("a dedicated pool") is the operators' to set. */
+bool api_require_operator(const api_request_t *request, api_response_t *response,
+                          const char *what);
+
+/* A change inside the request's transaction: a savepoint, so a failed
+ * change is undone without ending the transaction. 0 or -1 with error. */
+int api_begin(api_request_t *request, db_error_t *error);
+int api_commit(api_request_t *request, db_error_t *error);
+void api_rollback(api_request_t *request);
 
 void api_ok(api_response_t *response, int status, json_t *body);
 

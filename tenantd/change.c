@@ -44,12 +44,16 @@ change_apply(api_request_t *request, api_response_t *response,
     db_error_t  error;
     PGconn     *conn = request->db;
 
-    if (db_begin(conn, &error) != 0) {
+    if (api_begin(request, &error) != 0) {
         api_database_error(response, &error);
         return;
     }
     state = change_read_document(conn, change->document_sql, change->params[0],
                                  tenant_id, &before, &error);
+    if (state > 0 && !api_may_act_on(request, tenant_id)) {
+        json_decref(before);
+        state = 0;
+    }
     if (state <= 0) {
         if (state < 0) {
             api_database_error(response, &error);
@@ -57,7 +61,7 @@ change_apply(api_request_t *request, api_response_t *response,
             api_error(response, 404, "invalid_request_error", change->not_found_code,
                       "%s", change->not_found_message);
         }
-        db_rollback(conn);
+        api_rollback(request);
         return;
     }
     if (db_exec(conn, change->update_sql, change->param_count, change->params,
@@ -67,9 +71,9 @@ change_apply(api_request_t *request, api_response_t *response,
         || (!json_equal(before, after)
             && audit_record(conn, &request->caller, tenant_id, change->action,
                             change->object, before, after, &error) != 0)
-        || db_commit(conn, &error) != 0)
+        || api_commit(request, &error) != 0)
     {
-        db_rollback(conn);
+        api_rollback(request);
         json_decref(before);
         json_decref(after);
         api_database_error(response, &error);

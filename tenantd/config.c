@@ -50,8 +50,21 @@ static const setting_t settings[] = {
                    "name of this node in ingestion offsets and usage rows"),
     STRING_SETTING(schema_dir, LLMOIN_SCHEMA_DIR,
                    "directory with the numbered SQL migrations"),
-    STRING_SETTING(operator_token_file, "",
-                   "file holding the bearer token for operators over HTTP"),
+    STRING_SETTING(operator_issuer, "",
+                   "the provider's identity provider (iss) whose tokens carry the"
+                   " operator role over HTTP; empty: operators use the socket only"),
+    STRING_SETTING(operator_audience, "llmoin-admin",
+                   "aud that operator tokens must carry"),
+    STRING_SETTING(operator_jwks, "",
+                   "file with the public keys (JWKS) of operator_issuer; read again"
+                   " when it changes"),
+    STRING_SETTING(operator_role_claim, "roles",
+                   "claim of an operator token that holds the role"),
+    STRING_SETTING(operator_role_value, "llmoin-operator",
+                   "value operator_role_claim must have (or contain)"),
+    STRING_SETTING(tls_cert, "",
+                   "PEM certificate (chain) for HTTPS on listen; with tls_key"),
+    STRING_SETTING(tls_key, "", "PEM private key for HTTPS on listen"),
     STRING_SETTING(pid_file, "", "write the process id here"),
     STRING_SETTING(jwks_hints, "",
                    "file where nginx notes issuers whose token named an unknown key"),
@@ -298,11 +311,42 @@ load_arguments(tenantd_config_t *config, int argc, char **argv, char *error,
     return CONFIG_OK;
 }
 
+static bool
+is_loopback(const char *listen)
+{
+    return strncmp(listen, "127.", 4) == 0;
+}
+
+/* Settings that only make sense together. Tokens travel over HTTP only on
+ * loopback (behind a TLS proxy on the same host) or over HTTPS. */
+static int
+check_together(const tenantd_config_t *config, char *error, size_t error_size)
+{
+    if ((config->tls_cert[0] == '\0') != (config->tls_key[0] == '\0')) {
+        snprintf(error, error_size, "tls_cert and tls_key: give both or neither");
+        return -1;
+    }
+    if (config->operator_issuer[0] != '\0' && config->operator_jwks[0] == '\0') {
+        snprintf(error, error_size, "operator_issuer needs operator_jwks: the file with "
+                 "the issuer's public keys");
+        return -1;
+    }
+    if (config->listen[0] != '\0' && config->tls_cert[0] == '\0'
+        && !is_loopback(config->listen))
+    {
+        snprintf(error, error_size, "listen %s is not a loopback address: tokens would "
+                 "travel in the clear; set tls_cert and tls_key (HTTPS)", config->listen);
+        return -1;
+    }
+    return 0;
+}
+
 config_result_t
 config_load(tenantd_config_t *config, int argc, char **argv, char *error,
             size_t error_size)
 {
-    const char *path;
+    const char      *path;
+    config_result_t  result;
 
     apply_defaults(config);
     if (find_config_file(argc, argv, &path, error, error_size) != 0) {
@@ -311,7 +355,11 @@ config_load(tenantd_config_t *config, int argc, char **argv, char *error,
     if (path != NULL && load_file(config, path, error, error_size) != 0) {
         return CONFIG_INVALID;
     }
-    return load_arguments(config, argc, argv, error, error_size);
+    result = load_arguments(config, argc, argv, error, error_size);
+    if (result == CONFIG_OK && check_together(config, error, error_size) != 0) {
+        return CONFIG_INVALID;
+    }
+    return result;
 }
 
 void

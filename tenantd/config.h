@@ -25,7 +25,13 @@ typedef struct tenantd_config {
     char journal[CONFIG_STRING_MAX];
     char node[CONFIG_STRING_MAX];
     char schema_dir[CONFIG_STRING_MAX];
-    char operator_token_file[CONFIG_STRING_MAX];
+    char operator_issuer[CONFIG_STRING_MAX];
+    char operator_audience[CONFIG_STRING_MAX];
+    char operator_jwks[CONFIG_STRING_MAX];
+    char operator_role_claim[CONFIG_STRING_MAX];
+    char operator_role_value[CONFIG_STRING_MAX];
+    char tls_cert[CONFIG_STRING_MAX];
+    char tls_key[CONFIG_STRING_MAX];
     char pid_file[CONFIG_STRING_MAX];
     char jwks_hints[CONFIG_STRING_MAX];
     char dev_idp_url[CONFIG_STRING_MAX];

@@ -121,18 +121,18 @@ dev_idp_enable(api_request_t *request, api_response_t *response)
     params[2] = DEV_IDP_AUDIENCE;
     after = provider_document(issuer);
     snprintf(object, sizeof(object), "tenant:%s/dev-idp", request->params[0]);
-    if (db_begin(request->db, &error) != 0
+    if (api_begin(request, &error) != 0
         || ensure_key(request->db, tenant_id, &error) != 0
         || db_exec(request->db, mark_sql, 2, (const char *[]) { tenant_id, "true" }, &error) != 0
         || (trusted = db_changed(request->db, trust_sql, 3, params, &error)) < 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         json_decref(after);
         api_database_error(response, &error);
         return;
     }
     if (trusted == 0) {
-        db_rollback(request->db);
+        api_rollback(request);
         json_decref(after);
         api_error(response, 409, "invalid_request_error", "issuer_taken",
                   "issuer '%s' is already bound to another tenant", issuer);
@@ -140,9 +140,9 @@ dev_idp_enable(api_request_t *request, api_response_t *response)
     }
     if (audit_record(request->db, &request->caller, tenant_id, "tenant.dev_idp.enable",
                         object, NULL, after, &error) != 0
-        || db_commit(request->db, &error) != 0)
+        || api_commit(request, &error) != 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         json_decref(after);
         api_database_error(response, &error);
         return;
@@ -164,15 +164,15 @@ dev_idp_disable(api_request_t *request, api_response_t *response)
     params[0] = tenant_id;
     params[1] = issuer;
     snprintf(object, sizeof(object), "tenant:%s/dev-idp", request->params[0]);
-    if (db_begin(request->db, &error) != 0
+    if (api_begin(request, &error) != 0
         || db_exec(request->db, mark_sql, 2, (const char *[]) { tenant_id, "false" }, &error) != 0
         || db_exec(request->db, untrust_sql, 2, params, &error) != 0
         || db_exec(request->db, forget_key_sql, 1, params, &error) != 0
         || audit_record(request->db, &request->caller, tenant_id, "tenant.dev_idp.disable",
                         object, NULL, NULL, &error) != 0
-        || db_commit(request->db, &error) != 0)
+        || api_commit(request, &error) != 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         api_database_error(response, &error);
         return;
     }

@@ -25,6 +25,20 @@ void tenants_suspend(api_request_t *request, api_response_t *response);
 void tenants_resume(api_request_t *request, api_response_t *response);
 void tenants_update(api_request_t *request, api_response_t *response);
 
+/* tenants_offboard.c */
+void tenants_offboard(api_request_t *request, api_response_t *response);
+
+/* tenant_apply.c: declarative onboarding */
+void tenant_apply(api_request_t *request, api_response_t *response);
+
+/* audit_api.c */
+void audit_list(api_request_t *request, api_response_t *response);
+void audit_tenant_list(api_request_t *request, api_response_t *response);
+void audit_verify(api_request_t *request, api_response_t *response);
+
+/* caller.c */
+void caller_show(api_request_t *request, api_response_t *response);
+
 /* tenant_models.c */
 void tenant_models_list(api_request_t *request, api_response_t *response);
 void tenant_models_allow(api_request_t *request, api_response_t *response);

@@ -1,9 +1,8 @@
 #include "http.h"
 
 #include "api.h"
+#include "caller.h"
 #include "log.h"
-
-#include "apikey.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,8 +33,11 @@ typedef struct pending_request {
 static const tenantd_config_t *http_config;
 static listener_t              tcp_listener = { LISTENER_TCP, NULL };
 static listener_t              unix_listener = { LISTENER_UNIX, NULL };
-static char                    operator_token_hash[LLMOIN_APIKEY_HASH_BUFSZ];
-static bool                    operator_token_configured;
+
+/* HTTPS on the TCP listener: the PEM texts, kept while it runs. */
+#define TLS_FILE_MAX 65536
+static char                   *tls_cert;
+static char                   *tls_key;
 
 static const char *
 lookup_query(void *context, const char *name)
@@ -97,24 +99,11 @@ identify_unix_caller(struct MHD_Connection *connection, api_caller_t *caller)
 static void
 identify_tcp_caller(struct MHD_Connection *connection, api_caller_t *caller)
 {
-    const char *authorization;
-    char        hash[LLMOIN_APIKEY_HASH_BUFSZ];
-
     snprintf(caller->name, sizeof(caller->name), "http:anonymous");
-    authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!operator_token_configured || authorization == NULL
-        || strncasecmp(authorization, "Bearer ", 7) != 0)
-    {
-        return;
-    }
-    authorization += 7;
-    if (llmoin_apikey_hash(authorization, strlen(authorization), hash) == 0
-        && llmoin_hex_digest_equal(hash, operator_token_hash))
-    {
-        caller->role = API_ROLE_OPERATOR;
-        snprintf(caller->name, sizeof(caller->name), "http:operator-token");
-    }
+    caller_from_authorization(
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                    MHD_HTTP_HEADER_AUTHORIZATION),
+        caller);
 }
 
 static enum MHD_Result
@@ -266,11 +255,60 @@ start_daemon(listener_t *listener, int socket_fd, const struct sockaddr *address
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
                                 MHD_OPTION_END);
     }
+    if (tls_key != NULL) {
+        return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, listener,
+                                MHD_OPTION_SOCK_ADDR, address,
+                                MHD_OPTION_HTTPS_MEM_KEY, tls_key,
+                                MHD_OPTION_HTTPS_MEM_CERT, tls_cert,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
+                                MHD_OPTION_END);
+    }
     return MHD_start_daemon(flags, 0, NULL, NULL, on_request, listener,
                             MHD_OPTION_SOCK_ADDR, address,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
                             MHD_OPTION_END);
+}
+
+/* A PEM file, whole (certificates and keys are a few kilobytes). */
+static char *
+read_pem(const char *setting, const char *path, char *error, size_t error_size)
+{
+    FILE   *file = fopen(path, "r");
+    char   *text = NULL;
+    size_t  length = 0;
+
+    if (file != NULL) {
+        text = calloc(1, TLS_FILE_MAX + 1);
+        length = text != NULL ? fread(text, 1, TLS_FILE_MAX + 1, file) : 0;
+        fclose(file);
+    }
+    if (text == NULL || length == 0 || length > TLS_FILE_MAX
+        || strstr(text, "-----BEGIN ") == NULL)
+    {
+        snprintf(error, error_size, "%s %s: cannot read a PEM file of at most %d bytes",
+                 setting, path, TLS_FILE_MAX);
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static int
+load_tls(char *error, size_t error_size)
+{
+    if (http_config->tls_cert[0] == '\0') {
+        return 0;
+    }
+    if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+        snprintf(error, error_size, "tls_cert is set, but libmicrohttpd has no TLS");
+        return -1;
+    }
+    tls_cert = read_pem("tls_cert", http_config->tls_cert, error, error_size);
+    tls_key = tls_cert != NULL ? read_pem("tls_key", http_config->tls_key, error, error_size)
+                               : NULL;
+    return tls_key != NULL ? 0 : -1;
 }
 
 static int
@@ -367,42 +405,12 @@ start_unix(char *error, size_t error_size)
     return 0;
 }
 
-static int
-load_operator_token(char *error, size_t error_size)
-{
-    FILE   *file;
-    char    token[512];
-    size_t  length;
-
-    if (http_config->operator_token_file[0] == '\0') {
-        return 0;
-    }
-    file = fopen(http_config->operator_token_file, "r");
-    if (file == NULL || fgets(token, sizeof(token), file) == NULL) {
-        snprintf(error, error_size, "cannot read operator_token_file %s",
-                 http_config->operator_token_file);
-        if (file != NULL) {
-            fclose(file);
-        }
-        return -1;
-    }
-    fclose(file);
-    length = strcspn(token, "\r\n");
-    if (length < 32) {
-        snprintf(error, error_size, "the operator token in %s must be at least 32 characters",
-                 http_config->operator_token_file);
-        return -1;
-    }
-    llmoin_apikey_hash(token, length, operator_token_hash);
-    operator_token_configured = true;
-    return 0;
-}
-
 int
 http_start(const tenantd_config_t *config, char *error, size_t error_size)
 {
     http_config = config;
-    if (load_operator_token(error, error_size) != 0
+    if (caller_init(config, error, error_size) != 0
+        || load_tls(error, error_size) != 0
         || start_tcp(error, error_size) != 0
         || start_unix(error, error_size) != 0)
     {
@@ -419,6 +427,11 @@ http_stop(void)
         MHD_stop_daemon(tcp_listener.daemon);
         tcp_listener.daemon = NULL;
     }
+    free(tls_cert);
+    free(tls_key);
+    tls_cert = NULL;
+    tls_key = NULL;
+    caller_done();
     if (unix_listener.daemon != NULL) {
         MHD_stop_daemon(unix_listener.daemon);
         unix_listener.daemon = NULL;

@@ -100,9 +100,15 @@ answer_conflict(api_request_t *request, api_response_t *response, const char *is
     db_error_t  error;
 
     result = db_query(request->db, owner_sql, 1, &issuer, &error);
-    api_error(response, 409, "invalid_request_error", "issuer_taken",
-              "issuer '%s' is already bound to tenant '%s'", issuer,
-              result != NULL && PQntuples(result) > 0 ? PQgetvalue(result, 0, 0) : "?");
+    /* A tenant admin does not see the other tenant (row-level security). */
+    if (result != NULL && PQntuples(result) > 0) {
+        api_error(response, 409, "invalid_request_error", "issuer_taken",
+                  "issuer '%s' is already bound to tenant '%s'", issuer,
+                  PQgetvalue(result, 0, 0));
+    } else {
+        api_error(response, 409, "invalid_request_error", "issuer_taken",
+                  "issuer '%s' is already bound to another tenant", issuer);
+    }
     PQclear(result);
 }
 
@@ -144,15 +150,15 @@ store_issuer(api_request_t *request, api_response_t *response, const char *tenan
     params[7] = json_object_get(body, "leeway_seconds") != NULL ? leeway : NULL;
     snprintf(object, sizeof(object), "issuer:%.500s", params[1]);
 
-    if (db_begin(request->db, &error) != 0
+    if (api_begin(request, &error) != 0
         || insert_issuer(request->db, params, id, &error) != 0
         || change_read_document(request->db, document_sql, id, ignored, &document,
                                 &error) != 1
         || audit_record(request->db, &request->caller, tenant_id, "issuer.add",
                         object, NULL, document, &error) != 0
-        || db_commit(request->db, &error) != 0)
+        || api_commit(request, &error) != 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         json_decref(document);
         if (db_error_is(&error, DB_UNIQUE_VIOLATION)) {
             answer_conflict(request, response, params[1]);
@@ -161,7 +167,7 @@ store_issuer(api_request_t *request, api_response_t *response, const char *tenan
         }
     } else {
         api_ok(response, 201, document);
-        jwks_fetch_wake();
+        response->after_commit = jwks_fetch_wake;
     }
     free(jwks_text);
 }
@@ -194,14 +200,18 @@ issuers_remove(api_request_t *request, api_response_t *response)
     int         state;
 
     snprintf(object, sizeof(object), "issuer:%s", request->params[0]);
-    if (db_begin(request->db, &error) != 0) {
+    if (api_begin(request, &error) != 0) {
         api_database_error(response, &error);
         return;
     }
     state = change_read_document(request->db, document_sql, request->params[0],
                                  tenant_id, &before, &error);
+    if (state > 0 && !api_may_act_on(request, tenant_id)) {
+        json_decref(before);
+        state = 0;
+    }
     if (state <= 0) {
-        db_rollback(request->db);
+        api_rollback(request);
         if (state < 0) {
             api_database_error(response, &error);
         } else {
@@ -213,9 +223,9 @@ issuers_remove(api_request_t *request, api_response_t *response)
     if (db_exec(request->db, delete_sql, 1, &request->params[0], &error) != 0
         || audit_record(request->db, &request->caller, tenant_id, "issuer.remove",
                         object, before, NULL, &error) != 0
-        || db_commit(request->db, &error) != 0)
+        || api_commit(request, &error) != 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         json_decref(before);
         api_database_error(response, &error);
         return;

@@ -148,15 +148,15 @@ store_key(api_request_t *request, api_response_t *response, const char *tenant_i
     params[7] = wanted->models;
     snprintf(object, sizeof(object), "key:%s", key.id);
 
-    if (db_begin(request->db, &error) != 0
+    if (api_begin(request, &error) != 0
         || db_exec(request->db, insert_sql, 8, params, &error) != 0
         || change_read_document(request->db, document_sql, key.id, ignored,
                                 &document, &error) != 1
         || audit_record(request->db, &request->caller, tenant_id, "key.create",
                         object, NULL, document, &error) != 0
-        || db_commit(request->db, &error) != 0)
+        || api_commit(request, &error) != 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         json_decref(document);
         api_database_error(response, &error);
         return;

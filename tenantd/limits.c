@@ -260,7 +260,7 @@ record_and_commit(api_request_t *request, const char *tenant_id, const char *act
     {
         return -1;
     }
-    return db_commit(request->db, error);
+    return api_commit(request, error);
 }
 
 static void
@@ -280,7 +280,7 @@ store_limit(api_request_t *request, api_response_t *response, const char *tenant
         api_database_error(response, &error);
         return;
     }
-    if (db_begin(request->db, &error) != 0) {
+    if (api_begin(request, &error) != 0) {
         api_database_error(response, &error);
         return;
     }
@@ -292,7 +292,7 @@ store_limit(api_request_t *request, api_response_t *response, const char *tenant
         || record_and_commit(request, tenant_id, "tenant.limit.set", object, before, after,
                              &error) != 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         api_database_error(response, &error);
     } else {
         answer_list(request, response, tenant_id);
@@ -324,7 +324,9 @@ limits_set(api_request_t *request, api_response_t *response)
         json_decref(body);
         return;
     }
-    if (tenants_find(request, response, tenant_id) == 1
+    if ((strcmp(scope, "tenant") != 0
+         || api_require_operator(request, response, "limits of scope 'tenant'"))
+        && tenants_find(request, response, tenant_id) == 1
         && (strcmp(scope, "key") != 0 || subject[0] == '\0'
             || key_of_tenant(request, response, tenant_id, subject) == 1))
     {
@@ -364,26 +366,29 @@ limits_clear(api_request_t *request, api_response_t *response)
         api_error(response, 400, "invalid_request_error", "invalid_parameter", "%s", message);
         return;
     }
-    if (tenants_find(request, response, tenant_id) != 1) {
+    if ((strcmp(scope, "tenant") == 0
+         && !api_require_operator(request, response, "limits of scope 'tenant'"))
+        || tenants_find(request, response, tenant_id) != 1)
+    {
         return;
     }
     row[0] = tenant_id;
     row[1] = scope;
     row[2] = subject;
     audit_object(object, sizeof(object), request->params[0], scope, subject);
-    if (db_begin(request->db, &error) != 0) {
+    if (api_begin(request, &error) != 0) {
         api_database_error(response, &error);
         return;
     }
     if (db_exec(request->db, lock_tenant_sql, 1, row, &error) != 0
         || read_limit(request->db, row, &before, &error) < 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         api_database_error(response, &error);
         return;
     }
     if (before == NULL) {
-        db_rollback(request->db);
+        api_rollback(request);
         describe_absent(which, sizeof(which), scope, subject);
         api_error(response, 404, "invalid_request_error", "limit_not_found",
                   "tenant '%s' has no %s", request->params[0], which);
@@ -393,7 +398,7 @@ limits_clear(api_request_t *request, api_response_t *response)
         || record_and_commit(request, tenant_id, "tenant.limit.clear", object, before, NULL,
                              &error) != 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         api_database_error(response, &error);
     } else {
         answer_list(request, response, tenant_id);

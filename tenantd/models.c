@@ -54,7 +54,7 @@ store_model(api_request_t *request, api_response_t *response, const char *params
     db_error_t  error;
 
     snprintf(object, sizeof(object), "model:%s", params[0]);
-    if (db_begin(request->db, &error) != 0
+    if (api_begin(request, &error) != 0
         || change_read_document(request->db, document_sql, params[0], ignored,
                                 &before, &error) < 0
         || db_exec(request->db, upsert_sql, 4, params, &error) != 0
@@ -63,9 +63,9 @@ store_model(api_request_t *request, api_response_t *response, const char *params
         || audit_record(request->db, &request->caller, NULL,
                         before == NULL ? "model.create" : "model.update", object,
                         before, after, &error) != 0
-        || db_commit(request->db, &error) != 0)
+        || api_commit(request, &error) != 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         json_decref(before);
         json_decref(after);
         if (db_error_is(&error, DB_FOREIGN_KEY_VIOLATION)) {

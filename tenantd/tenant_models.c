@@ -79,7 +79,7 @@ store_allowed(api_request_t *request, api_response_t *response, const char *tena
     db_error_t  error;
 
     snprintf(object, sizeof(object), "tenant:%s/model:%s", request->params[0], alias);
-    if (db_begin(request->db, &error) != 0) {
+    if (api_begin(request, &error) != 0) {
         api_database_error(response, &error);
         return;
     }
@@ -88,9 +88,9 @@ store_allowed(api_request_t *request, api_response_t *response, const char *tena
         || (after = read_entry(request->db, tenant_id, alias, &error)) == NULL
         || audit_record(request->db, &request->caller, tenant_id, "tenant.model.allow",
                         object, before, after, &error) != 0
-        || db_commit(request->db, &error) != 0)
+        || api_commit(request, &error) != 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         if (db_error_is(&error, DB_FOREIGN_KEY_VIOLATION) && pool != NULL) {
             api_error(response, 400, "invalid_request_error", "model_or_pool_not_found",
                       "model '%s' or pool '%s' does not exist", alias, pool);
@@ -119,7 +119,10 @@ tenant_models_allow(api_request_t *request, api_response_t *response)
         api_error(response, 400, "invalid_request_error", "invalid_body", "%s", message);
         return;
     }
-    if (tenants_find(request, response, tenant_id) == 1) {
+    if ((json_object_get(body, "pool") == NULL || json_is_null(json_object_get(body, "pool"))
+         || api_require_operator(request, response, "field 'pool' (a dedicated pool)"))
+        && tenants_find(request, response, tenant_id) == 1)
+    {
         store_allowed(request, response, tenant_id,
                       json_string_value(json_object_get(body, "alias")),
                       json_string_value(json_object_get(body, "pool")));
@@ -146,13 +149,13 @@ tenant_models_remove(api_request_t *request, api_response_t *response)
     params[0] = tenant_id;
     params[1] = alias;
     snprintf(object, sizeof(object), "tenant:%s/model:%.200s", request->params[0], alias);
-    if (db_begin(request->db, &error) != 0) {
+    if (api_begin(request, &error) != 0) {
         api_database_error(response, &error);
         return;
     }
     before = read_entry(request->db, tenant_id, alias, &error);
     if (before == NULL) {
-        db_rollback(request->db);
+        api_rollback(request);
         api_error(response, 404, "invalid_request_error", "model_not_allowed",
                   "model '%.200s' is not on the list of tenant '%s'", alias,
                   request->params[0]);
@@ -161,9 +164,9 @@ tenant_models_remove(api_request_t *request, api_response_t *response)
     if (db_exec(request->db, remove_sql, 2, params, &error) != 0
         || audit_record(request->db, &request->caller, tenant_id,
                         "tenant.model.remove", object, before, NULL, &error) != 0
-        || db_commit(request->db, &error) != 0)
+        || api_commit(request, &error) != 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         api_database_error(response, &error);
     } else {
         answer_list(request, response, tenant_id, 200);

@@ -30,6 +30,10 @@ static const field_spec_t update_fields[] = {
     { "models_restricted", JSON_TRUE, false, false, 0, NULL, NULL, 0 },
     { "max_tokens_cap", JSON_INTEGER, false, false, 0, NULL, NULL, 0 },
     { "quota_fail_mode", JSON_STRING, false, false, 6, "^(closed|open)$", "closed or open", 0 },
+    { "admin_claim", JSON_STRING, false, false, 64, "^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$",
+      "a claim name: a letter or _, then letters, digits, _ . : or -", 0 },
+    { "admin_value", JSON_STRING, false, false, 200, "^[^[:cntrl:]]+$",
+      "a non-empty value without control characters", 0 },
     FIELD_SPEC_END
 };
 
@@ -38,7 +42,7 @@ static const field_spec_t update_fields[] = {
 #define MAX_TOKENS_CAP_MAX 1000000
 
 /* $4 is the body: the settings it names (models_restricted, max_tokens_cap,
- * quota_fail_mode) change, the others stay. */
+ * quota_fail_mode, admin_claim, admin_value) change, the others stay. */
 static const char update_sql[] =
     "UPDATE tenants SET name = coalesce($2, name),"
     " hosts = coalesce($3::text[], hosts),"
@@ -46,6 +50,8 @@ static const char update_sql[] =
     "                              models_restricted),"
     " max_tokens_cap = coalesce(($4::jsonb->>'max_tokens_cap')::integer, max_tokens_cap),"
     " quota_fail_mode = coalesce($4::jsonb->>'quota_fail_mode', quota_fail_mode),"
+    " admin_claim = coalesce($4::jsonb->>'admin_claim', admin_claim),"
+    " admin_value = coalesce($4::jsonb->>'admin_value', admin_value),"
     " updated_at = now() WHERE slug = $1";
 
 /* A host name narrows requests to one tenant: it cannot belong to two. */
@@ -162,15 +168,15 @@ insert_tenant(api_request_t *request, api_response_t *response,
     db_error_t  error;
 
     snprintf(object, sizeof(object), "tenant:%s", slug);
-    if (db_begin(request->db, &error) != 0
+    if (api_begin(request, &error) != 0
         || db_exec(request->db, insert_sql, 2, params, &error) != 0
         || change_read_document(request->db, document_sql, slug, tenant_id,
                                 &document, &error) != 1
         || audit_record(request->db, &request->caller, tenant_id, "tenant.create",
                         object, NULL, document, &error) != 0
-        || db_commit(request->db, &error) != 0)
+        || api_commit(request, &error) != 0)
     {
-        db_rollback(request->db);
+        api_rollback(request);
         json_decref(document);
         if (db_error_is(&error, DB_UNIQUE_VIOLATION)) {
             api_error(response, 409, "invalid_request_error", "tenant_exists",
@@ -304,8 +310,8 @@ tenants_update(api_request_t *request, api_response_t *response)
     }
     if (json_object_size(body) == 0) {
         api_error(response, 400, "invalid_request_error", "invalid_body",
-                  "nothing to change: give name, hosts, models_restricted, max_tokens_cap "
-                  "or quota_fail_mode");
+                  "nothing to change: give name, hosts, models_restricted, max_tokens_cap, "
+                  "quota_fail_mode, admin_claim or admin_value");
         json_decref(body);
         return;
     }

@@ -225,8 +225,7 @@ answer_report(api_request_t *request, api_response_t *response, const char *sql,
     PGresult   *result;
     char       *report;
 
-    result = db_begin(request->db, &error) == 0
-                 && db_exec(request->db, report_memory_sql, 0, NULL, &error) == 0
+    result = db_exec(request->db, report_memory_sql, 0, NULL, &error) == 0
              ? db_query(request->db, sql, param_count, params, &error)
              : NULL;
     if (result == NULL) {

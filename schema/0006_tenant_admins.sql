@@ -1,0 +1,150 @@
+-- llmoin schema, migration 0006: tenant admins, and tenant isolation in the
+-- database itself (row-level security).
+--
+-- Every management API request runs in one transaction as the role
+-- llmoin_api with two settings made by tenantd (tenantd/api.c):
+--   app.role       'operator' or 'tenant_admin'
+--   app.tenant_id  the tenant admin's tenant id ('' for operators)
+-- The policies below let an operator see and change everything and a tenant
+-- admin only the rows of its own tenant, whatever a handler's SQL says; a
+-- missing or unknown setting sees nothing. Ingestion, the snapshot, the quota
+-- restore and migrations keep running as tenantd's own (owning) role, which
+-- row-level security does not restrict.
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'llmoin_api') THEN
+        CREATE ROLE llmoin_api NOLOGIN;
+    END IF;
+END;
+$$;
+GRANT llmoin_api TO CURRENT_USER;
+GRANT USAGE ON SCHEMA public TO llmoin_api;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO llmoin_api;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO llmoin_api;
+-- Tables of later migrations get the same grants; a later table holding a
+-- tenant's rows must ENABLE ROW LEVEL SECURITY with a tenant_scope policy
+-- like those below.
+ALTER DEFAULT PRIVILEGES IN SCHEMA public
+    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO llmoin_api;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public
+    GRANT USAGE, SELECT ON SEQUENCES TO llmoin_api;
+
+-- Which claim of a tenant's token makes its holder a tenant admin, and the
+-- value it must have (the claim may be a string or an array of strings).
+ALTER TABLE tenants
+    ADD COLUMN admin_claim text NOT NULL DEFAULT 'roles'
+        CHECK (admin_claim ~ '^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$'),
+    ADD COLUMN admin_value text NOT NULL DEFAULT 'llmoin-admin'
+        CHECK (length(admin_value) BETWEEN 1 AND 200);
+
+CREATE FUNCTION llmoin_is_operator() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(current_setting('app.role', true), '') = 'operator'
+$$;
+
+-- Whether the request's caller may see or change a row of tenant t.
+CREATE FUNCTION llmoin_may_see(t bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT llmoin_is_operator()
+        OR (coalesce(current_setting('app.role', true), '') = 'tenant_admin'
+            AND t = nullif(current_setting('app.tenant_id', true), '')::bigint)
+$$;
+
+ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_scope ON tenants
+    USING (llmoin_may_see(id)) WITH CHECK (llmoin_may_see(id));
+
+-- Every table of a tenant's rows. A tenant admin reads its tenant's audit
+-- rows and appends rows of its own tenant; platform-wide audit rows
+-- (tenant_id NULL) are the operators'.
+DO $$
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY ARRAY['tenant_issuers', 'api_keys', 'tenant_models', 'limits',
+                                'dev_idp_keys', 'usage_events', 'usage_daily',
+                                'usage_monthly', 'audit_log'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
+        EXECUTE format('CREATE POLICY tenant_scope ON %I USING (llmoin_may_see(tenant_id))'
+                       ' WITH CHECK (llmoin_may_see(tenant_id))', name);
+    END LOOP;
+END;
+$$;
+
+-- Models and pools are the platform's: everybody reads, operators write.
+-- Ingestion's bookkeeping is the operators' only.
+DO $$
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY ARRAY['models', 'pools', 'ingest_offsets', 'ingest_rejects'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
+        EXECUTE format('CREATE POLICY operators_write ON %I USING (llmoin_is_operator())'
+                       ' WITH CHECK (llmoin_is_operator())', name);
+    END LOOP;
+END;
+$$;
+CREATE POLICY everyone_reads ON models FOR SELECT USING (true);
+CREATE POLICY everyone_reads ON pools FOR SELECT USING (true);
+
+-- Partitions are read through usage_events, whose policy applies; read
+-- directly they would show every tenant's rows (policies are not inherited),
+-- so the API's role gets no right on them, now or when one is created.
+DO $$
+DECLARE
+    part regclass;
+BEGIN
+    FOR part IN SELECT inhrelid::regclass FROM pg_inherits
+                 WHERE inhparent = 'usage_events'::regclass LOOP
+        EXECUTE format('REVOKE ALL ON %s FROM llmoin_api', part);
+    END LOOP;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION llmoin_ensure_usage_partition(at timestamptz) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    month_start date := date_trunc('month', at AT TIME ZONE 'Europe/Berlin')::date;
+    part_name   text := format('usage_events_%s', to_char(month_start, 'YYYY_MM'));
+BEGIN
+    IF to_regclass(part_name) IS NULL THEN
+        EXECUTE format(
+            'CREATE TABLE %I PARTITION OF usage_events FOR VALUES FROM (%L) TO (%L)',
+            part_name,
+            (month_start::timestamp AT TIME ZONE 'Europe/Berlin'),
+            ((month_start + interval '1 month')::timestamp AT TIME ZONE 'Europe/Berlin'));
+        EXECUTE format('REVOKE ALL ON %I FROM llmoin_api', part_name);
+    END IF;
+    RETURN part_name;
+END;
+$$;
+
+-- Views read with the caller's rights, so the policies above apply through
+-- them (a view otherwise reads with its owner's).
+ALTER VIEW api_tenant_docs SET (security_invoker = true);
+ALTER VIEW api_key_docs SET (security_invoker = true);
+ALTER VIEW api_model_docs SET (security_invoker = true);
+ALTER VIEW api_issuer_docs SET (security_invoker = true);
+ALTER VIEW api_tenant_model_docs SET (security_invoker = true);
+ALTER VIEW api_limit_docs SET (security_invoker = true);
+
+-- Checks that must see every tenant's rows run with the owner's rights: the
+-- audit chain links to the newest row of all tenants; a host name is unique
+-- across tenants.
+ALTER FUNCTION llmoin_audit_chain() SECURITY DEFINER;
+ALTER FUNCTION llmoin_hosts_unique() SECURITY DEFINER;
+
+CREATE OR REPLACE VIEW api_tenant_docs WITH (security_invoker = true) AS
+SELECT t.id AS tenant_id, t.slug,
+       json_build_object('slug', t.slug, 'name', t.name, 'status', t.status,
+                         'models_restricted', t.models_restricted,
+                         'hosts', to_json(t.hosts),
+                         'dev_idp', t.dev_idp,
+                         'max_tokens_cap', t.max_tokens_cap,
+                         'quota_fail_mode', t.quota_fail_mode,
+                         'admin_claim', t.admin_claim,
+                         'admin_value', t.admin_value,
+                         'created_at', llmoin_time(t.created_at),
+                         'updated_at', llmoin_time(t.updated_at)) AS doc
+  FROM tenants t;

@@ -1,0 +1,9 @@
+/* Offboarding a tenant (being written). */
+#include "handlers.h"
+
+void
+tenants_offboard(api_request_t *request, api_response_t *response)
+{
+    (void) request;
+    api_error(response, 501, "server_error", "not_implemented", "not implemented yet");
+}
