@@ -435,6 +435,23 @@ api_rollback(api_request_t *request)
     PQclear(result);
 }
 
+/* "GET, PATCH": the methods of the routes whose pattern matches path. */
+static void
+allowed_methods(const char *path, char *allow, size_t size)
+{
+    static __thread char storage[API_MAX_PATH_PARAMS][256];
+    const char          *params[API_MAX_PATH_PARAMS];
+    size_t               i, used = 0;
+
+    allow[0] = '\0';
+    for (i = 0; i < ROUTE_COUNT; i++) {
+        if (match_pattern(routes[i].pattern, path, params, storage) && used < size) {
+            used += (size_t) snprintf(allow + used, size - used, "%s%s",
+                                      used > 0 ? ", " : "", routes[i].method);
+        }
+    }
+}
+
 void
 api_dispatch(api_request_t *request, api_response_t *response)
 {
@@ -480,6 +497,7 @@ api_dispatch(api_request_t *request, api_response_t *response)
     }
 
     if (path_known) {
+        allowed_methods(request->path, response->allow, sizeof(response->allow));
         api_error(response, 405, "invalid_request_error", "method_not_allowed",
                   "%s is not allowed on %s", request->method, request->path);
         return;

@@ -59,6 +59,7 @@ typedef struct api_response {
     size_t      raw_length;
     const char *content_type;   /* of raw */
     char       *location;       /* Location header (malloc'd), or NULL */
+    char        allow[48];      /* Allow header of a 405: "GET, PATCH" */
     /* Called once the request's transaction committed (e.g. to wake a
      * thread that must see the new rows), or NULL. */
     void      (*after_commit)(void);

@@ -31,6 +31,17 @@ void tenants_offboard(api_request_t *request, api_response_t *response);
 /* tenant_apply.c: declarative onboarding */
 void tenant_apply(api_request_t *request, api_response_t *response);
 
+/* The field tables (validate.h) of the bodies of tenants_create,
+ * tenants_update, issuers_add, tenant_models_allow and limits_set:
+ * tenant_apply checks each part of a document with the table of the
+ * handler that gets it, before anything changes. */
+struct field_spec;
+extern const struct field_spec *const tenants_create_fields;
+extern const struct field_spec *const tenants_update_fields;
+extern const struct field_spec *const issuers_add_fields;
+extern const struct field_spec *const tenant_models_allow_fields;
+extern const struct field_spec *const limits_put_fields;
+
 /* audit_api.c */
 void audit_list(api_request_t *request, api_response_t *response);
 void audit_tenant_list(api_request_t *request, api_response_t *response);

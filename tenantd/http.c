@@ -25,9 +25,11 @@ typedef struct listener {
 } listener_t;
 
 typedef struct pending_request {
+    char   *path;       /* as sent: routing never sees %2F decoded to '/' */
     char   *body;
     size_t  length;
     bool    too_large;
+    bool    started;
 } pending_request_t;
 
 static const tenantd_config_t *http_config;
@@ -139,6 +141,9 @@ send_response(struct MHD_Connection *connection, api_response_t *response)
     if (response->location != NULL) {
         MHD_add_response_header(reply, MHD_HTTP_HEADER_LOCATION, response->location);
     }
+    if (response->allow[0] != '\0') {
+        MHD_add_response_header(reply, MHD_HTTP_HEADER_ALLOW, response->allow);
+    }
     result = MHD_queue_response(connection, (unsigned int) response->status, reply);
     MHD_destroy_response(reply);
     api_response_clear(response);
@@ -201,6 +206,23 @@ append_body(pending_request_t *pending, const char *data, size_t size)
     return true;
 }
 
+/* libmicrohttpd hands the handler a percent-decoded path, in which
+ * "hamburg%2Fkeys" would be two segments. Routes are matched against the
+ * path as sent instead (their parameters never need decoding), so an
+ * encoded character in a path parameter is refused as malformed. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    pending_request_t *pending = calloc(1, sizeof(*pending));
+
+    (void) cls;
+    (void) connection;
+    if (pending != NULL) {
+        pending->path = strndup(uri, strcspn(uri, "?"));
+    }
+    return pending;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *connection, const char *url,
            const char *method, const char *version, const char *upload_data,
@@ -211,10 +233,12 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
     api_response_t     response;
 
     (void) version;
-    if (pending == NULL) {
-        pending = calloc(1, sizeof(*pending));
-        *request_state = pending;
-        return pending != NULL ? MHD_YES : MHD_NO;
+    if (pending == NULL || pending->path == NULL) {
+        return MHD_NO;
+    }
+    if (!pending->started) {
+        pending->started = true;
+        return MHD_YES;
     }
     if (*upload_data_size > 0) {
         if (!append_body(pending, upload_data, *upload_data_size)) {
@@ -223,7 +247,8 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
         *upload_data_size = 0;
         return MHD_YES;
     }
-    handle(listener->kind, connection, url, method, pending, &response);
+    (void) url;
+    handle(listener->kind, connection, pending->path, method, pending, &response);
     return send_response(connection, &response);
 }
 
@@ -237,6 +262,7 @@ on_completed(void *cls, struct MHD_Connection *connection, void **request_state,
     (void) connection;
     (void) code;
     if (pending != NULL) {
+        free(pending->path);
         free(pending->body);
         free(pending);
         *request_state = NULL;
@@ -252,6 +278,8 @@ start_daemon(listener_t *listener, int socket_fd, const struct sockaddr *address
         return MHD_start_daemon(flags, 0, NULL, NULL, on_request, listener,
                                 MHD_OPTION_LISTEN_SOCKET, socket_fd,
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+                                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
                                 MHD_OPTION_END);
     }
@@ -261,12 +289,15 @@ start_daemon(listener_t *listener, int socket_fd, const struct sockaddr *address
                                 MHD_OPTION_HTTPS_MEM_KEY, tls_key,
                                 MHD_OPTION_HTTPS_MEM_CERT, tls_cert,
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+                                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
                                 MHD_OPTION_END);
     }
     return MHD_start_daemon(flags, 0, NULL, NULL, on_request, listener,
                             MHD_OPTION_SOCK_ADDR, address,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
                             MHD_OPTION_END);
 }

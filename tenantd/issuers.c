@@ -32,6 +32,8 @@ static const field_spec_t add_fields[] = {
     FIELD_SPEC_END
 };
 
+const struct field_spec *const issuers_add_fields = add_fields;
+
 static const char list_sql[] =
     "SELECT json_build_object('data', coalesce(json_agg(doc ORDER BY id), '[]'))"
     " FROM api_issuer_docs WHERE tenant_id = $1::bigint";

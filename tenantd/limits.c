@@ -31,6 +31,8 @@ static const field_spec_t put_fields[] = {
     FIELD_SPEC_END
 };
 
+const struct field_spec *const limits_put_fields = put_fields;
+
 /* The four kinds and the largest value each column holds. */
 static const struct limit_kind {
     const char *name;

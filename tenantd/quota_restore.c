@@ -199,20 +199,21 @@ milliseconds(long ms)
     return tv;
 }
 
+/* A connection with the connect and command timeouts set; NULL with the
+ * reason when there is none. */
 static redisContext *
-redis_connect(void)
+connect_address(const redis_address_t *address, char *reason, size_t reason_size)
 {
     redisContext *redis;
 
-    if (restore_address.unix_socket) {
-        redis = redisConnectUnixWithTimeout(restore_address.path,
-                                            milliseconds(CONNECT_TIMEOUT_MS));
+    if (address->unix_socket) {
+        redis = redisConnectUnixWithTimeout(address->path, milliseconds(CONNECT_TIMEOUT_MS));
     } else {
-        redis = redisConnectWithTimeout(restore_address.host, restore_address.port,
+        redis = redisConnectWithTimeout(address->host, address->port,
                                         milliseconds(CONNECT_TIMEOUT_MS));
     }
     if (redis == NULL) {
-        warn_limited("quota_store_unavailable", "out of memory");
+        snprintf(reason, reason_size, "out of memory");
         return NULL;
     }
     if (redis->err == 0 && redisSetTimeout(redis, milliseconds(COMMAND_TIMEOUT_MS)) != REDIS_OK
@@ -222,11 +223,44 @@ redis_connect(void)
         snprintf(redis->errstr, sizeof(redis->errstr), "cannot set the command timeout");
     }
     if (redis->err != 0) {
-        warn_limited("quota_store_unavailable", redis->errstr);
+        snprintf(reason, reason_size, "%s", redis->errstr);
         redisFree(redis);
         return NULL;
     }
     return redis;
+}
+
+static redisContext *
+redis_connect(void)
+{
+    redisContext *redis;
+    char          reason[256];
+
+    redis = connect_address(&restore_address, reason, sizeof(reason));
+    if (redis == NULL) {
+        warn_limited("quota_store_unavailable", reason);
+    }
+    return redis;
+}
+
+int
+quota_store_connect(redisContext **redis, char *reason, size_t reason_size)
+{
+    redis_address_t address;
+
+    *redis = NULL;
+    if (restore_config == NULL) {
+        snprintf(reason, reason_size, "tenantd is still starting");
+        return -1;
+    }
+    if (parse_address(restore_config->redis, &address, reason, reason_size) != 0) {
+        return -1;
+    }
+    if (!address.enabled) {
+        return 0;
+    }
+    *redis = connect_address(&address, reason, reason_size);
+    return *redis != NULL ? 1 : -1;
 }
 
 /* Runs one command; NULL (and the context is dropped) when the connection

@@ -42,6 +42,14 @@
 int quota_restore_check_config(const tenantd_config_t *config, char *error,
                                size_t error_size);
 
+/* A connection of the caller's own to the quota store, with the restore's
+ * timeouts, for a one-off change from another thread (offboarding deletes
+ * a tenant's counters). 1 with *redis set (the caller redisFree()s it), 0
+ * when no quota store is configured (redis ""), -1 when it cannot be
+ * reached (the reason in `reason`). Only after quota_restore_start. */
+struct redisContext;
+int quota_store_connect(struct redisContext **redis, char *reason, size_t reason_size);
+
 /* Starts the thread (nothing when redis is ""). 0 or an errno value. */
 int quota_restore_start(const tenantd_config_t *config);
 void quota_restore_stop(void);

@@ -16,6 +16,8 @@ static const field_spec_t allow_fields[] = {
     FIELD_SPEC_END
 };
 
+const struct field_spec *const tenant_models_allow_fields = allow_fields;
+
 static const char list_sql[] =
     "SELECT json_build_object('tenant', t.slug, 'models_restricted', t.models_restricted,"
     " 'data', coalesce((SELECT json_agg(d.doc ORDER BY d.model_alias)"

@@ -20,8 +20,11 @@ static const field_spec_t create_fields[] = {
     FIELD_SPEC_END
 };
 
-#define HOST_PATTERN "^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$"
-#define HOST_HELP    "a host name in lowercase, e.g. llmoin.hamburg.de"
+const struct field_spec *const tenants_create_fields = create_fields;
+
+#define HOST_PATTERN "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+#define HOST_HELP    "a host name in lowercase, e.g. llmoin.hamburg.de (labels of 1 to 63 letters, " \
+                     "digits or dashes, no dash first or last)"
 
 static const field_spec_t update_fields[] = {
     { "name", JSON_STRING, false, false, 200, "^[^[:cntrl:]]+$",
@@ -36,6 +39,8 @@ static const field_spec_t update_fields[] = {
       "a non-empty value without control characters", 0 },
     FIELD_SPEC_END
 };
+
+const struct field_spec *const tenants_update_fields = update_fields;
 
 /* schema/0004_quotas.sql: tenants.max_tokens_cap */
 #define MAX_TOKENS_CAP_MIN 1
@@ -240,21 +245,6 @@ tenants_resume(api_request_t *request, api_response_t *response)
 }
 
 static bool
-has_duplicates(const json_t *strings)
-{
-    size_t i, j;
-
-    for (i = 0; i < json_array_size(strings); i++) {
-        for (j = i + 1; j < json_array_size(strings); j++) {
-            if (json_equal(json_array_get(strings, i), json_array_get(strings, j))) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-static bool
 hosts_are_free(api_request_t *request, api_response_t *response, const char *hosts)
 {
     const char *params[2] = { hosts, request->params[0] };
@@ -300,12 +290,6 @@ tenants_update(api_request_t *request, api_response_t *response)
                          message, sizeof(message));
     if (body == NULL) {
         api_error(response, 400, "invalid_request_error", "invalid_body", "%s", message);
-        return;
-    }
-    if (has_duplicates(json_object_get(body, "hosts"))) {
-        api_error(response, 400, "invalid_request_error", "invalid_body",
-                  "field 'hosts' lists a host name twice");
-        json_decref(body);
         return;
     }
     if (json_object_size(body) == 0) {

@@ -6,9 +6,12 @@
 
 #include "db.h"
 
+#include "berlin_time.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The counters of rollup rows (or of rows summed from them) summed, as
  * whole numbers named as in the reports. */
@@ -188,9 +191,29 @@ check_day(api_response_t *response, const char *name, const char *value)
     return true;
 }
 
+/* A report's days when the query leaves them out: from the first of this
+ * month to today, in Europe/Berlin. */
+typedef struct report_days {
+    char from[11];
+    char to[11];
+} report_days_t;
+
+static void
+default_days(report_days_t *days)
+{
+    time_t    now = time(NULL);
+    time_t    berlin = now + llmoin_berlin_utc_offset((long long) now);
+    struct tm day;
+
+    gmtime_r(&berlin, &day);
+    strftime(days->to, sizeof(days->to), "%Y-%m-%d", &day);
+    strftime(days->from, sizeof(days->from), "%Y-%m-01", &day);
+}
+
 static bool
 check_parameters(api_request_t *request, api_response_t *response,
-                 const struct grouping **grouping, const char **from, const char **to)
+                 const struct grouping **grouping, const char **from, const char **to,
+                 report_days_t *defaults)
 {
     const char *by = api_query(request, "by");
 
@@ -206,7 +229,10 @@ check_parameters(api_request_t *request, api_response_t *response,
     if (!check_day(response, "from", *from) || !check_day(response, "to", *to)) {
         return false;
     }
-    if (*from != NULL && *to != NULL && strcmp(*from, *to) > 0) {
+    default_days(defaults);
+    *from = *from != NULL ? *from : defaults->from;
+    *to = *to != NULL ? *to : defaults->to;
+    if (strcmp(*from, *to) > 0) {
         api_error(response, 400, "invalid_request_error", "invalid_parameter",
                   "'from' (%s) is after 'to' (%s)", *from, *to);
         return false;
@@ -248,8 +274,9 @@ usage_report(api_request_t *request, api_response_t *response)
     const struct grouping *grouping;
     const char            *from, *to, *params[5];
     char                   tenant_id[24], sql[sizeof(tenant_report_format) + GROUPING_SQL_MAX];
+    report_days_t          defaults;
 
-    if (!check_parameters(request, response, &grouping, &from, &to)
+    if (!check_parameters(request, response, &grouping, &from, &to, &defaults)
         || tenants_find(request, response, tenant_id) != 1)
     {
         return;

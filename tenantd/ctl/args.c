@@ -120,10 +120,18 @@ static int unknown_option(const struct ctl_invocation *inv, const char *tok, siz
                     (int)len, tok);
 }
 
+/* Short forms: -h for --help, -f for --file (tenant apply). */
+static const char *long_form(const char *tok)
+{
+    if (strcmp(tok, "-h") == 0)
+        return "--help";
+    return strcmp(tok, "-f") == 0 ? "--file" : tok;
+}
+
 static int take_option(struct ctl_invocation *inv, int argc, const char *const argv[], int *i,
                        struct ctl_error *err)
 {
-    const char *tok = strcmp(argv[*i], "-h") == 0 ? "--help" : argv[*i];
+    const char *tok = long_form(argv[*i]);
     const char *eq = strncmp(tok, "--", 2) == 0 ? strchr(tok, '=') : NULL;
     size_t len = eq ? (size_t)(eq - tok) : strlen(tok);
     const struct ctl_param *p;
@@ -232,7 +240,7 @@ static int check_invocation(const struct ctl_invocation *inv, struct ctl_error *
         return missing_command(inv, err);
     if ((rc = check_globals(inv, err)))
         return rc;
-    if (inv->nargs < command_nargs(cmd))
+    if (inv->nargs < command_nargs(cmd) && !cmd->args[inv->nargs].optional)
         return fail_with_usage(cmd, "missing argument", cmd->args[inv->nargs].name, false, err);
     for (size_t k = 0; k < inv->nargs; k++)
         if ((rc = value_check(&cmd->args[k], inv->args[k], err)))

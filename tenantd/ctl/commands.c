@@ -13,7 +13,9 @@
 #include "completion.h"
 #include "markdown.h"
 #include "request.h"
+#include "text.h"
 #include "validate.h"
+#include "values.h"
 #include "verify.h"
 
 static const char *const by_choices[] = { "day", "month", "user", "group", "model", "function",
@@ -33,32 +35,109 @@ static const char *const key_scope[] = { "scope", "key", NULL };
 static const char *const default_user_row[] = { "scope", "user", "subject", "", NULL };
 static const char *const default_group_row[] = { "scope", "group", "subject", "", NULL };
 static const char *const default_key_row[] = { "scope", "key", "subject", "", NULL };
+/* tenant apply --dry-run */
+static const char *const dry_run_query[] = { "dry_run", "true", NULL };
 
 /* The largest values tenantd takes (integer and bigint columns of limits). */
 #define INT_LIMIT_MAX 2147483647LL
 #define BIGINT_LIMIT_MAX 9223372036854775807LL
 
-/* Sends the row's request and renders the answer. */
-static int cmd_api(const struct ctl_invocation *inv, const struct ctl_context *ctx,
-                   struct ctl_error *err)
+/* Sends a built request (rc: how building it went) and renders the answer,
+ * which stays in *doc (the caller's to free) for a handler that looks at
+ * it. Frees the request. */
+static int send_and_render(const struct ctl_invocation *inv, const struct ctl_context *ctx,
+                           struct request *rq, int rc, json_t **doc, struct ctl_error *err)
 {
-    struct request rq;
     struct ctl_error ignored;
-    json_t *doc = NULL;
-    int rc = request_build(inv, time(NULL), &rq, err);
 
+    *doc = NULL;
     if (rc == 0)
-        rc = api_call(ctx->socket, &rq, &doc, err);
+        rc = api_call(ctx->socket, rq, doc, err);
     /* An error answer may still carry a document worth showing, e.g. health's
      * 503 {"status":"degraded",...}; the error stays the exit status. */
-    if (doc) {
-        int shown = output_render(ctx->out, ctx->format, inv->cmd->view, doc,
+    if (*doc) {
+        int shown = output_render(ctx->out, ctx->format, inv->cmd->view, *doc,
                                   rc ? &ignored : err);
         if (rc == 0)
             rc = shown;
     }
+    request_free(rq);
+    return rc;
+}
+
+/* Sends the row's request and renders the answer, which stays in *doc
+ * (the caller's to free) for a handler that looks at it. */
+static int call_and_render(const struct ctl_invocation *inv, const struct ctl_context *ctx,
+                           json_t **doc, struct ctl_error *err)
+{
+    struct request rq;
+    int rc = request_build(inv, time(NULL), &rq, err);
+
+    return send_and_render(inv, ctx, &rq, rc, doc, err);
+}
+
+/* "tenant apply": the file named by --file is the request's whole body. */
+static int cmd_tenant_apply(const struct ctl_invocation *inv, const struct ctl_context *ctx,
+                            struct ctl_error *err)
+{
+    struct request rq;
+    json_t *document = NULL, *doc;
+    int rc = request_build(inv, time(NULL), &rq, err);
+
+    if (rc == 0 && (rc = value_json_file("--file", inv_option(inv, "--file"), &document,
+                                         err)) == 0) {
+        json_decref(rq.body);
+        rq.body = document;
+    } else if (rc == CTL_EXIT_USAGE) {
+        ctl_error_prefix(err, inv->cmd->words);
+    }
+    rc = send_and_render(inv, ctx, &rq, rc, &doc, err);
     json_decref(doc);
-    request_free(&rq);
+    return rc;
+}
+
+static int cmd_api(const struct ctl_invocation *inv, const struct ctl_context *ctx,
+                   struct ctl_error *err)
+{
+    json_t *doc;
+    int rc = call_and_render(inv, ctx, &doc, err);
+
+    json_decref(doc);
+    return rc;
+}
+
+/* The problem of a broken chain as the error: "the audit log is broken at
+ * row 5 (changed): row 5 does not match its hash: ...". The text comes from
+ * tenantd: keep it from driving the terminal. */
+static int chain_broken(const json_t *problem, struct ctl_error *err)
+{
+    const char *reason = json_string_value(json_object_get(problem, "reason"));
+    const char *message = json_string_value(json_object_get(problem, "message"));
+    struct sbuf text = SBUF_INIT;
+
+    sbuf_addf(&text, "the audit log is broken at row %lld (",
+              (long long)json_integer_value(json_object_get(problem, "seq")));
+    text_sanitize(&text, reason ? reason : "?");
+    sbuf_add(&text, "): ");
+    text_sanitize(&text, message ? message : "?");
+    ctl_fail(err, CTL_EXIT_API, "%s", text.failed ? "the audit log is broken" : sbuf_str(&text));
+    sbuf_free(&text);
+    return CTL_EXIT_API;
+}
+
+/* "audit verify": the verdict is printed like any answer; a broken chain
+ * is also the exit status (1), with the problem on standard error. */
+static int cmd_audit_verify(const struct ctl_invocation *inv, const struct ctl_context *ctx,
+                            struct ctl_error *err)
+{
+    json_t *doc;
+    int rc = call_and_render(inv, ctx, &doc, err);
+
+    if (rc == 0 && !json_is_boolean(json_object_get(doc, "ok")))
+        rc = ctl_fail(err, CTL_EXIT_API, "unexpected answer from tenantd: no \"ok\"");
+    else if (rc == 0 && json_is_false(json_object_get(doc, "ok")))
+        rc = chain_broken(json_object_get(doc, "problem"), err);
+    json_decref(doc);
     return rc;
 }
 
@@ -81,6 +160,20 @@ static int check_usage_range(const struct ctl_invocation *inv, struct ctl_error 
     return validate_date_range(inv_option(inv, "--from"), inv_option(inv, "--to"), err);
 }
 
+/* audit --limit and --before: numbers sent as typed, in the query. */
+static int check_audit_page(const struct ctl_invocation *inv, struct ctl_error *err)
+{
+    const char *limit = inv_option(inv, "--limit"), *before = inv_option(inv, "--before");
+    long long number;
+    int rc = 0;
+
+    if (limit)
+        rc = value_number("--limit", limit, 1, 1000, &number, err);
+    if (rc == 0 && before)
+        rc = value_number("--before", before, 1, 999999999999999999LL, &number, err);
+    return rc;
+}
+
 #define SLUG_HELP "Tenant slug: " SLUG_RULE
 
 #define TENANT_PATH_ARG(NAME) \
@@ -90,6 +183,7 @@ static int check_usage_range(const struct ctl_invocation *inv, struct ctl_error 
     "{\"slug\":\"" SLUG "\",\"name\":\"" NAME "\",\"status\":\"" STATUS "\","              \
     "\"models_restricted\":" RESTRICTED ",\"hosts\":[" HOSTS "],\"dev_idp\":false,"         \
     "\"max_tokens_cap\":" CAP ",\"quota_fail_mode\":\"" MODE "\","                          \
+    "\"admin_claim\":\"roles\",\"admin_value\":\"llmoin-admin\","                            \
     "\"created_at\":\"" CREATED "\",\"updated_at\":\"" UPDATED "\"}"
 #define EXAMPLE_TENANT(SLUG, NAME, STATUS, RESTRICTED, HOSTS, CREATED, UPDATED) \
     EXAMPLE_TENANT_QUOTA(SLUG, NAME, STATUS, RESTRICTED, HOSTS, "4096", "closed", CREATED, UPDATED)
@@ -211,6 +305,9 @@ const struct ctl_command ctl_commands[] = {
                        "asking for the cap.\n"
                        "--quota-fail-mode says what the gateway does while it cannot reach the\n"
                        "quota store: closed refuses requests (503), open lets them pass unchecked.\n"
+                       "--admin-claim and --admin-value say which tokens of the tenant's own\n"
+                       "issuers make their holder a tenant admin of the management API, e.g.\n"
+                       "--admin-claim groups --admin-value LLMoin-Admins.\n"
                        "Limits themselves are set with 'llmoinctl limits set'.",
         .method = "PATCH",
         .path = "/admin/v1/tenants/{SLUG}",
@@ -234,10 +331,18 @@ const struct ctl_command ctl_commands[] = {
               .dest = DEST_BODY, .field = "quota_fail_mode",
               .help = "While the quota store is unreachable: closed refuses requests, open "
                       "lets them pass unchecked (new tenants: closed)" },
+            { .name = "--admin-claim", .metavar = "CLAIM", .kind = KIND_TEXT, .dest = DEST_BODY,
+              .field = "admin_claim",
+              .help = "The claim of the tenant's tokens that makes a tenant admin (new "
+                      "tenants: roles)" },
+            { .name = "--admin-value", .metavar = "VALUE", .kind = KIND_TEXT, .dest = DEST_BODY,
+              .field = "admin_value",
+              .help = "The value that claim must have or contain (new tenants: llmoin-admin)" },
         },
         .rules = {
             { RULE_AT_LEAST_ONE, { "--name", "--hosts", "--no-hosts", "--models",
-                                   "--max-tokens-cap", "--quota-fail-mode" } },
+                                   "--max-tokens-cap", "--quota-fail-mode", "--admin-claim",
+                                   "--admin-value" } },
             { RULE_AT_MOST_ONE, { "--hosts", "--no-hosts" } },
         },
         .example = { "tenant", "update", "hamburg", "--hosts", "llmoin.hamburg.de",
@@ -294,6 +399,67 @@ const struct ctl_command ctl_commands[] = {
             "{\"issuer\":\"http://127.0.0.1:8790/dev-idp/hamburg\",\"audience\":\"llmoin\","
             "\"discovery\":\"http://127.0.0.1:8790/dev-idp/hamburg/.well-known/openid-configuration\","
             "\"user_claim\":\"preferred_username\",\"groups_claim\":\"groups\"}",
+    },
+    {
+        .words = "tenant apply",
+        .handler = cmd_tenant_apply,
+        .summary = "Create or update a tenant with its issuers, models and limits from one file",
+        .description = "The file, sent as the request's body, is a JSON document: slug, name and the\n"
+                       "sections hosts, settings, issuers, models and limits\n"
+                       "(docs/operator-guide.md, \"Onboarding a state with one file\"; examples in\n"
+                       "docs/examples/). A section in the file is the whole truth: what it does not\n"
+                       "list is removed. A section left out is left alone. Prints a line per change\n"
+                       "(+ added, - removed, ~ changed), or \"no changes\": applying the same file\n"
+                       "again changes nothing. When one part fails, nothing is changed and the error\n"
+                       "names the part. --dry-run shows the changes and makes none. -f FILE is short\n"
+                       "for --file FILE.",
+        .method = "POST",
+        .path = "/admin/v1/apply",
+        .view = VIEW_APPLY,
+        .options = {
+            { .name = "--file", .metavar = "FILE", .kind = KIND_TEXT, .required = true,
+              .help = "The tenant's document, a JSON file of at most 1 MiB (- reads standard "
+                      "input)" },
+            { .name = "--dry-run", .kind = KIND_FLAG, .dest = DEST_QUERY, .also = dry_run_query,
+              .help = "Show what would change, change nothing" },
+        },
+        .example = { "tenant", "apply", "-f", "bremen.json" },
+        .example_response =
+            "{\"tenant\":\"bremen\",\"dry_run\":false,\"created\":false,\"changes\":["
+            "{\"action\":\"issuer.replace\",\"object\":\"issuer https://login.bremen.de/realms/"
+            "verwaltung\",\"field\":\"audience\",\"before\":\"llmoin\",\"after\":\"llmoin-hb\"},"
+            "{\"action\":\"tenant.model.remove\",\"object\":\"model mistral-small-24b\","
+            "\"field\":null,\"before\":{\"alias\":\"mistral-small-24b\",\"pool\":\"default\","
+            "\"dedicated_pool\":false},\"after\":null},"
+            "{\"action\":\"tenant.limit.set\",\"object\":\"limit user:default\",\"field\":"
+            "\"rpm\",\"before\":60,\"after\":120}]}",
+    },
+    {
+        .words = "tenant offboard",
+        .handler = cmd_api,
+        .summary = "Offboard a tenant: delete every row, key and counter it has",
+        .description = "Deletes the tenant and all it has: issuers, API keys, model allow-list,\n"
+                       "limits, development sign-in key, usage ledger and reports, journal lines\n"
+                       "that could not be read, and its quota counters in Redis. Its keys and\n"
+                       "tokens are refused within 2 s. --confirm must repeat the slug. This cannot\n"
+                       "be undone: take the usage reports you still need for billing first. The\n"
+                       "audit log keeps the tenant's history and one row tenant.offboard with what\n"
+                       "was deleted. With Redis configured but unreachable nothing is deleted.",
+        .method = "POST",
+        .path = "/admin/v1/tenants/{SLUG}/offboard",
+        .view = VIEW_OFFBOARD,
+        .args = { TENANT_PATH_ARG("SLUG") },
+        .options = {
+            { .name = "--confirm", .metavar = "SLUG", .kind = KIND_SLUG, .required = true,
+              .dest = DEST_BODY, .field = "confirm",
+              .help = "The tenant's slug once more: nothing is deleted without it" },
+        },
+        .example = { "tenant", "offboard", "bremen-finanzen", "--confirm", "bremen-finanzen" },
+        .example_response =
+            "{\"tenant\":\"bremen-finanzen\",\"deleted\":{\"issuers\":1,\"api_keys\":12,"
+            "\"models\":2,\"limits\":3,\"dev_idp_keys\":0,\"usage_events\":48210,"
+            "\"usage_daily\":3120,\"usage_monthly\":14,\"ingest_rejects\":0,"
+            "\"quota_counters\":37}}",
     },
     {
         .words = "key create",
@@ -691,6 +857,75 @@ const struct ctl_command ctl_commands[] = {
             EXAMPLE_USAGE_ROW("\"tenant\":\"hamburg\",\"model\":\"mistral-7b\"",
                               "3", "0", "0", "30", "120", "150") "],"
             "\"totals\":{" EXAMPLE_COUNTERS("1203", "3", "4", "480030", "96120", "576150") "}}",
+    },
+    /* Before "audit": the completion script takes the first command whose
+     * words begin the line. */
+    {
+        .words = "audit verify",
+        .handler = cmd_audit_verify,
+        .summary = "Check the audit log's hash chain: a changed or removed row is named",
+        .description = "Recomputes the hash of every row of the audit log in the order of the\n"
+                       "chain, and checks that each row links to the one before it and that no\n"
+                       "row is missing, also at the end (the chain's head records the newest\n"
+                       "row). Exits 0 when the chain is intact, 1 when it is broken (the first\n"
+                       "problem, naming its row, on standard error) or tenantd answered with an\n"
+                       "error, 3 when tenantd cannot be reached. Whoever holds the database's\n"
+                       "superuser rights can rewrite rows and head alike: see the operator guide.",
+        .method = "GET",
+        .path = "/admin/v1/audit/verify",
+        .view = VIEW_AUDIT_VERIFY,
+        .example = { "audit", "verify" },
+        .example_response =
+            "{\"ok\":true,\"rows\":1742,"
+            "\"head\":\"4f1c9a0e2b7d3c5a8e6f1b0d9c2a7e4f3b8d5c1a6e9f0b2d7c4a1e8f5b3d6c90\"}",
+    },
+    {
+        .words = "audit",
+        .handler = cmd_api,
+        .summary = "Show the audit log: who changed what and when, newest first",
+        .description = "Every change made through tenantd: its row number in the chain (SEQ),\n"
+                       "the time, who made it (unix:uid=N on the socket, operator:NAME or\n"
+                       "admin:TENANT:NAME over HTTPS), the tenant, the action, the object and, in\n"
+                       "tables, the fields a change changed; --output json or csv show each\n"
+                       "object before and after the change (never a secret) and the row's hash.\n"
+                       "A full page ends with the --before that shows the next, older one.",
+        .method = "GET",
+        .path = "/admin/v1/audit",
+        .view = VIEW_AUDIT,
+        .args = { { .name = "TENANT", .kind = KIND_SLUG, .optional = true, .dest = DEST_QUERY,
+                    .field = "tenant",
+                    .help = "Only the rows of this tenant (also of one that no longer exists); "
+                            "without it, the whole platform's" } },
+        .options = {
+            { .name = "--limit", .metavar = "N", .kind = KIND_TEXT, .dest = DEST_QUERY,
+              .field = "limit", .help = "At most N rows, 1 to 1000; default: 100" },
+            { .name = "--before", .metavar = "SEQ", .kind = KIND_TEXT, .dest = DEST_QUERY,
+              .field = "before", .help = "Only rows older than row SEQ: the next page" },
+        },
+        .check = check_audit_page,
+        .example = { "audit", "--limit", "3" },
+        .example_response =
+            "{\"data\":["
+            "{\"seq\":1742,\"at\":\"2026-11-29T23:30:00Z\",\"actor\":\"unix:uid=0\","
+            "\"tenant\":\"hamburg\",\"action\":\"key.revoke\","
+            "\"object\":\"key:key_fedcba9876543210\",\"before\":"
+            EXAMPLE_KEY("key_fedcba9876543210", "bob", "null", "lmk_XyZ0", "null", "null") "},"
+            "\"after\":"
+            EXAMPLE_KEY("key_fedcba9876543210", "bob", "null", "lmk_XyZ0",
+                        "\"2026-11-29T23:30:00Z\"", "null") "},"
+            "\"hash\":\"4f1c9a0e2b7d3c5a8e6f1b0d9c2a7e4f3b8d5c1a6e9f0b2d7c4a1e8f5b3d6c90\"},"
+            "{\"seq\":1741,\"at\":\"2026-11-29T22:40:00Z\",\"actor\":\"admin:hamburg:alice\","
+            "\"tenant\":\"hamburg\",\"action\":\"tenant.limit.set\","
+            "\"object\":\"tenant:hamburg/limit:user:alice\",\"before\":null,"
+            "\"after\":" EXAMPLE_LIMIT_ALICE ","
+            "\"hash\":\"a93e07d5c1b82f64e0d9a7c3b5f18e2d6c4a0b9f7e3d1c5a8b2f6e0d4c9a7b31\"},"
+            "{\"seq\":1740,\"at\":\"2026-11-29T22:30:00Z\",\"actor\":\"operator:anna\","
+            "\"tenant\":\"bremen-finanzen\",\"action\":\"tenant.suspend\","
+            "\"object\":\"tenant:bremen-finanzen\","
+            "\"before\":" EXAMPLE_TENANT_BREMEN("active") ","
+            "\"after\":" EXAMPLE_TENANT_BREMEN("suspended") ","
+            "\"hash\":\"0b6d2f9e4a1c7b3e5d8f0a2c6e9b1d4f7a3c5e8b0d2f6a9c1e4b7d3f5a8c0e26\"}],"
+            "\"next_before\":1740}",
     },
     {
         .words = "dev-token",

@@ -59,7 +59,8 @@ struct ctl_param {
     const char *const *choices; /* KIND_CHOICE: NULL-terminated */
     const char *help;
     const char *def;    /* default value, or NULL */
-    bool required;      /* options only; positionals are always required */
+    bool required;      /* options only; positionals are required unless .optional */
+    bool optional;      /* positionals: the last one may be left out */
     enum ctl_dest dest;
     const char *field;  /* body field or query parameter; DEST_METHOD: the method */
     enum ctl_kind item; /* KIND_LIST: the kind of each entry */

@@ -56,7 +56,8 @@ void help_synopsis(struct sbuf *sb, const struct ctl_command *cmd, bool full)
 {
     sbuf_addf(sb, "llmoinctl %s", cmd->words);
     for (size_t k = 0; k < command_nargs(cmd); k++)
-        sbuf_addf(sb, " %s", cmd->args[k].name);
+        sbuf_addf(sb, " %s%s%s", cmd->args[k].optional ? "[" : "", cmd->args[k].name,
+                  cmd->args[k].optional ? "]" : "");
     for (size_t k = 0; k < command_nopts(cmd); k++) {
         const struct ctl_param *p = &cmd->options[k];
         const struct ctl_rule *group = command_option_group(cmd, p->name);

@@ -72,6 +72,30 @@ static const struct column limit_columns[] = {
     { NULL, NULL, false },
 };
 
+/* An audit row's who, what and when; the tables add what changed, csv the
+ * whole row. */
+#define AUDIT_ROW_COLUMNS                  \
+    { "SEQ", "seq", true },                \
+    { "AT", "at", false },                 \
+    { "ACTOR", "actor", false },           \
+    { "TENANT", "tenant", false },         \
+    { "ACTION", "action", false },         \
+    { "OBJECT", "object", false }
+
+/* CHANGES is filled by audit_changes_row from before and after. */
+static const struct column audit_columns[] = {
+    AUDIT_ROW_COLUMNS, { "CHANGES", "after", false }, { NULL, NULL, false },
+};
+#define AUDIT_CHANGES_COLUMN 6
+
+static const struct column audit_csv_columns[] = {
+    AUDIT_ROW_COLUMNS,
+    { "BEFORE", "before", false },
+    { "AFTER", "after", false },
+    { "HASH", "hash", false },
+    { NULL, NULL, false },
+};
+
 /* The counters of a row of a usage report. */
 #define COUNTER_COLUMNS                        \
     { "REQUESTS", "requests", true },          \
@@ -640,6 +664,191 @@ static bool limits_row(char **cells, const json_t *item)
     return (cells[1] = strdup("(default)")) != NULL;
 }
 
+/* One "name: old -> new" of an audit row's changes; - for absent or null. */
+static void add_change(struct sbuf *sb, const char *name, const json_t *old, const json_t *now)
+{
+    char *old_text = value_text(old, FORMAT_TABLE), *now_text = value_text(now, FORMAT_TABLE);
+
+    if (!old_text || !now_text)
+        sb->failed = true;
+    if (sb->len)
+        sbuf_add(sb, ", ");
+    text_sanitize(sb, name);
+    sbuf_addf(sb, ": %s -> %s", old_text ? old_text : "", now_text ? now_text : "");
+    free(old_text);
+    free(now_text);
+}
+
+/* Table mode of an audit row: the fields a change changed, from before and
+ * after. A creation or a removal (one side null) shows -: its action says it,
+ * and --output json or csv show the whole object. */
+static bool audit_changes_row(char **cells, const json_t *item)
+{
+    const json_t *before = json_object_get(item, "before");
+    const json_t *after = json_object_get(item, "after");
+    const json_t *value;
+    struct sbuf sb = SBUF_INIT;
+    const char *name;
+
+    free(cells[AUDIT_CHANGES_COLUMN]);
+    if (!json_is_object(before) || !json_is_object(after))
+        return (cells[AUDIT_CHANGES_COLUMN] = strdup("-")) != NULL;
+    json_object_foreach((json_t *)after, name, value)
+        if (!json_equal(json_object_get(before, name), value))
+            add_change(&sb, name, json_object_get(before, name), value);
+    json_object_foreach((json_t *)before, name, value)
+        if (!json_object_get(after, name))
+            add_change(&sb, name, value, NULL);
+    sbuf_addn(&sb, "", 0); /* nothing changed: "" */
+    if (sb.failed) {
+        sbuf_free(&sb);
+        cells[AUDIT_CHANGES_COLUMN] = NULL;
+        return false;
+    }
+    cells[AUDIT_CHANGES_COLUMN] = sb.data;
+    return true;
+}
+
+/* A page of the audit log; in table mode, where the next page starts. */
+static int write_audit(FILE *out, enum ctl_format fmt, const json_t *doc, struct ctl_error *err)
+{
+    const json_t *next = json_object_get(doc, "next_before");
+    int rc = write_list(out, fmt, doc, fmt == FORMAT_CSV ? audit_csv_columns : audit_columns,
+                        audit_changes_row, err);
+
+    if (rc == 0 && fmt == FORMAT_TABLE && json_is_integer(next))
+        fprintf(out, "\nOlder entries: --before %lld\n", (long long)json_integer_value(next));
+    return rc;
+}
+
+/* Table mode of the chain's check: the problem's fields on lines of their own. */
+static int write_audit_verify(FILE *out, const json_t *doc, struct ctl_error *err)
+{
+    static const char *const nested[] = { "problem", NULL };
+    const json_t *problem = json_object_get(doc, "problem");
+    int rc;
+
+    if (!json_is_object(doc))
+        return unexpected("not a JSON object", err);
+    if ((rc = write_fields(out, doc, nested, err)))
+        return rc;
+    return json_is_object(problem) ? write_fields(out, problem, NULL, err) : 0;
+}
+
+/* csv of tenant apply's changes; tables show them as lines (change_line). */
+static const struct column change_columns[] = {
+    { "ACTION", "action", false },
+    { "OBJECT", "object", false },
+    { "FIELD", "field", false },
+    { "BEFORE", "before", false },
+    { "AFTER", "after", false },
+    { NULL, NULL, false },
+};
+
+/* A value of a changed field: none for null (no limit, no value). */
+static void add_change_value(struct sbuf *line, const json_t *value)
+{
+    char *text;
+
+    if (!value || json_is_null(value)) {
+        sbuf_add(line, "none");
+        return;
+    }
+    if (!(text = value_text(value, FORMAT_TABLE))) {
+        line->failed = true;
+        return;
+    }
+    sbuf_add(line, text);
+    free(text);
+}
+
+/* "+ limit user:default rpm 30 tpm 30000" (an entry added; a limit with
+ * its values), "- model mistral-7b", "~ limit user:default rpm 60 -> 120". */
+static void change_line(struct sbuf *line, const json_t *change)
+{
+    const char *action = json_string_value(json_object_get(change, "action"));
+    const char *object = json_string_value(json_object_get(change, "object"));
+    const char *field = json_string_value(json_object_get(change, "field"));
+    const json_t *before = json_object_get(change, "before");
+    const json_t *after = json_object_get(change, "after"), *value;
+    const char *name;
+
+    sbuf_add(line, field ? "~ " : !before || json_is_null(before) ? "+ " : "- ");
+    text_sanitize(line, object ? object : "?");
+    if (field) {
+        sbuf_addc(line, ' ');
+        text_sanitize(line, field);
+        sbuf_addc(line, ' ');
+        add_change_value(line, before);
+        sbuf_add(line, " -> ");
+        add_change_value(line, after);
+        return;
+    }
+    if (!action || strcmp(action, "tenant.limit.set") != 0)
+        return;
+    json_object_foreach((json_t *)after, name, value) {
+        if (!json_is_integer(value))
+            continue;
+        sbuf_addc(line, ' ');
+        text_sanitize(line, name);
+        sbuf_addf(line, " %lld", (long long)json_integer_value(value));
+    }
+}
+
+/* Table mode of tenant apply: a line per change, or "no changes". */
+static int write_apply(FILE *out, enum ctl_format fmt, const json_t *doc, struct ctl_error *err)
+{
+    const json_t *changes = json_object_get(doc, "changes"), *change;
+    struct sbuf line = SBUF_INIT;
+    json_t *rows;
+    size_t i;
+    int rc = 0;
+
+    if (!json_is_array(changes))
+        return unexpected("no \"changes\" list", err);
+    if (fmt == FORMAT_CSV) {
+        if (!(rows = json_pack("{s:O}", "data", changes)))
+            return out_of_memory(err);
+        rc = write_list(out, fmt, rows, change_columns, NULL, err);
+        json_decref(rows);
+        return rc;
+    }
+    json_array_foreach(changes, i, change) {
+        sbuf_reset(&line);
+        change_line(&line, change);
+        if (line.failed)
+            rc = out_of_memory(err);
+        else
+            fprintf(out, "%s\n", sbuf_str(&line));
+    }
+    sbuf_free(&line);
+    if (rc == 0 && json_array_size(changes) == 0)
+        fputs("no changes\n", out);
+    if (rc == 0 && json_is_true(json_object_get(doc, "dry_run")))
+        fputs("(dry run: nothing was changed)\n", out);
+    return rc;
+}
+
+/* Table mode of tenant offboard: what was deleted, a count per kind. */
+static int write_offboard(FILE *out, enum ctl_format fmt, const json_t *doc,
+                          struct ctl_error *err)
+{
+    const json_t *deleted = json_object_get(doc, "deleted");
+    const char *tenant = json_string_value(json_object_get(doc, "tenant"));
+    struct sbuf slug = SBUF_INIT;
+
+    if (!json_is_object(deleted) || !tenant)
+        return unexpected("no \"tenant\" or \"deleted\" in the answer", err);
+    if (fmt == FORMAT_CSV)
+        return write_object(out, fmt, deleted, err);
+    text_sanitize(&slug, tenant);
+    if (slug.failed)
+        return out_of_memory(err);
+    fprintf(out, "Tenant %s is offboarded. Deleted:\n", sbuf_str(&slug));
+    sbuf_free(&slug);
+    return write_fields(out, deleted, NULL, err);
+}
+
 /* Views of {"data":[...]} documents: a row per entry. */
 static const struct list_view {
     enum ctl_view view;
@@ -680,6 +889,16 @@ int output_render(FILE *out, enum ctl_format fmt, enum ctl_view view, const json
         return write_usage(out, fmt, doc, err);
     case VIEW_MONTHLY:
         return write_monthly(out, fmt, doc, err);
+    case VIEW_APPLY:
+        return write_apply(out, fmt, doc, err);
+    case VIEW_OFFBOARD:
+        return write_offboard(out, fmt, doc, err);
+    case VIEW_AUDIT:
+        return write_audit(out, fmt, doc, err);
+    case VIEW_AUDIT_VERIFY:
+        if (fmt == FORMAT_TABLE)
+            return write_audit_verify(out, doc, err);
+        break;
     case VIEW_NEW_KEY:
         if (fmt == FORMAT_TABLE)
             return write_new_key(out, doc, err);

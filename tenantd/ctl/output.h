@@ -29,6 +29,10 @@ enum ctl_view {
     VIEW_TENANT_MODELS, /* {"tenant","models_restricted","data":[allowed model...]} */
     VIEW_TOKEN,   /* an object whose "token" is all that table mode prints */
     VIEW_LIMITS,  /* {"tenant","max_tokens_cap","quota_fail_mode","data":[limit...]} */
+    VIEW_APPLY,   /* {"tenant","dry_run","created","changes":[change...]}: a line per change */
+    VIEW_OFFBOARD, /* {"tenant","deleted":{what: how many}} */
+    VIEW_AUDIT,   /* {"data":[audit row...],"next_before"} */
+    VIEW_AUDIT_VERIFY, /* {"ok","rows","head"} or {"ok","rows","problem":{...}} */
 };
 
 /* Writes doc in fmt; a NULL doc (empty answer) prints nothing. Fails with

@@ -88,11 +88,25 @@ static bool date_shape(const char *v)
     return true;
 }
 
+/* The years tenantd's reports take (usage_report.c). */
+#define YEAR_MIN 2000
+#define YEAR_MAX 2999
+
+static int check_year(const char *label, const char *value, int year, struct ctl_error *err)
+{
+    if (year >= YEAR_MIN && year <= YEAR_MAX)
+        return 0;
+    return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': the year must be from %d to %d",
+                    label, value, YEAR_MIN, YEAR_MAX);
+}
+
 /* The calendar part of value (its first 10 bytes, shaped YYYY-MM-DD). */
 static int check_calendar_day(const char *label, const char *value, struct ctl_error *err)
 {
     int y = digits(value, 4), m = digits(value + 5, 2), d = digits(value + 8, 2);
 
+    if (check_year(label, value, y, err))
+        return CTL_EXIT_USAGE;
     if (m < 1 || m > 12)
         return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': there is no month %02d",
                         label, value, m);
@@ -159,6 +173,8 @@ int validate_month(const char *label, const char *value, struct ctl_error *err)
     if (strlen(value) != 7 || !shaped(value, "9999-99"))
         return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': expected a month as YYYY-MM",
                         label, value);
+    if (check_year(label, value, digits(value, 4), err))
+        return CTL_EXIT_USAGE;
     m = digits(value + 5, 2);
     if (m < 1 || m > 12)
         return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': there is no month %02d",
@@ -190,20 +206,44 @@ int validate_choice(const char *label, const char *value, const char *const *cho
     return CTL_EXIT_USAGE;
 }
 
+/* What is wrong with a part between dots of a host name (RFC 1123: 1 to 63
+ * characters, no '-' at either end), or NULL. */
+static const char *host_label_problem(const char *value)
+{
+    const char *label = value, *dot;
+    size_t n;
+
+    for (;; label = dot + 1) {
+        dot = strchr(label, '.');
+        n = dot ? (size_t)(dot - label) : strlen(label);
+        if (n == 0)
+            return "a part between dots is empty";
+        if (n > 63)
+            return "a part between dots is longer than 63 characters";
+        if (label[0] == '-' || label[n - 1] == '-')
+            return "a part between dots starts or ends with '-'";
+        if (!dot)
+            return NULL;
+    }
+}
+
 int validate_host(const char *label, const char *value, struct ctl_error *err)
 {
     size_t n = strlen(value), i;
     bool ok = n >= 1 && n <= 253;
+    const char *problem;
 
     for (i = 0; ok && i < n; i++)
         ok = is_lower(value[i]) || is_digit(value[i]) ||
              ((value[i] == '.' || value[i] == '-') && i > 0 && i + 1 < n);
-    if (ok)
-        return 0;
-    return ctl_fail(err, CTL_EXIT_USAGE,
-                    "invalid %s '%s': expected a host name in lowercase such as "
-                    "llmoin.hamburg.de (a-z, 0-9, '.' and '-' inside, at most 253)",
-                    label, value);
+    if (!ok)
+        return ctl_fail(err, CTL_EXIT_USAGE,
+                        "invalid %s '%s': expected a host name in lowercase such as "
+                        "llmoin.hamburg.de (a-z, 0-9, '.' and '-' inside, at most 253)",
+                        label, value);
+    if ((problem = host_label_problem(value)))
+        return ctl_fail(err, CTL_EXIT_USAGE, "invalid %s '%s': %s", label, value, problem);
+    return 0;
 }
 
 /* No blank and no control character from here to the end. */

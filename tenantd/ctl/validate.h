@@ -12,7 +12,8 @@
 /* The same rule tenantd enforces on tenant slugs. */
 #define SLUG_RULE "^[a-z][a-z0-9-]{1,31}$"
 
-/* The same rule tenantd enforces on a tenant's host names. */
+/* The rule tenantd enforces on a tenant's host names; validate_host also
+ * checks each part between dots (RFC 1123: 1 to 63 long, no '-' at an end). */
 #define HOST_RULE "^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$"
 
 /* Unix socket paths must fit struct sockaddr_un.sun_path with its NUL. */
@@ -21,8 +22,10 @@
 int validate_text(const char *label, const char *value, struct ctl_error *err);
 int validate_slug(const char *label, const char *value, struct ctl_error *err);
 int validate_key_id(const char *label, const char *value, struct ctl_error *err);
+/* A real calendar day as YYYY-MM-DD of a year tenantd's reports take
+ * (2000 to 2999); likewise the day of validate_time. */
 int validate_date(const char *label, const char *value, struct ctl_error *err);
-/* YYYY-MM naming a month (01-12). */
+/* YYYY-MM naming a month (01-12) of a year from 2000 to 2999. */
 int validate_month(const char *label, const char *value, struct ctl_error *err);
 int validate_choice(const char *label, const char *value, const char *const *choices,
                     struct ctl_error *err);

@@ -109,8 +109,8 @@ def test_tenant_update_hosts_and_model_restriction(stack):
     upper = stack.ctl("tenant", "update", "niedersachsen", "--hosts", "KI.niedersachsen.de",
                       check=False)
     assert [nothing.returncode, both.returncode, upper.returncode] == [2, 2, 2]
-    assert ("give at least one of --name, --hosts, --no-hosts, --models, --max-tokens-cap or "
-            "--quota-fail-mode") in nothing.stderr
+    assert ("give at least one of --name, --hosts, --no-hosts, --models, --max-tokens-cap, "
+            "--quota-fail-mode, --admin-claim or --admin-value") in nothing.stderr
     assert "--hosts and --no-hosts exclude each other" in both.stderr
     assert "invalid --hosts entry 'KI.niedersachsen.de'" in upper.stderr
 

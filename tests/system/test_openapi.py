@@ -461,35 +461,45 @@ def test_summaries_are_those_of_the_route_table(doc):
         assert operation["summary"] == summaries[route], route
 
 
-def anonymous_routes():
-    """{(METHOD, pattern): needs no credential} of the route table in api.c:
-    OPERATOR_ROUTE(...) entries need one, DEV_IDP_ROUTE(...) entries do not,
-    a spelled-out { method, pattern, handler, needs_database, summary,
-    anonymous } says so in its last member."""
+def route_kinds():
+    """{(METHOD, pattern): kind} of the route table in api.c, kind one of
+    "anonymous" (DEV_IDP_ROUTE(...), or a spelled-out { method, pattern,
+    handler, needs_database, summary, anonymous, tenant_admins } whose
+    anonymous member is true), "tenant" (TENANT_ROUTE(...): operators and
+    tenant admins) or "operator" (OPERATOR_ROUTE(...))."""
     source = (TENANTD / "api.c").read_text()
     table = re.search(r"api_route_t routes\[\]\s*=\s*\{(.*?)\n\};", source, re.S).group(1)
+    kinds = {"OPERATOR_ROUTE": "operator", "TENANT_ROUTE": "tenant",
+             "DEV_IDP_ROUTE": "anonymous"}
     found = {}
-    for kind, method, pattern in re.findall(
-            r'(OPERATOR_ROUTE|DEV_IDP_ROUTE)\(\s*"(\w+)",\s*"([^"]+)"', table):
-        found[(method, pattern)] = kind == "DEV_IDP_ROUTE"
-    for method, pattern, last in re.findall(
+    for macro, method, pattern in re.findall(
+            r'(OPERATOR_ROUTE|TENANT_ROUTE|DEV_IDP_ROUTE)\(\s*"(\w+)",\s*"([^"]+)"', table):
+        found[(method, pattern)] = kinds[macro]
+    for method, pattern, anonymous, tenant in re.findall(
             r'\{\s*"(\w+)",\s*"([^"]+)",\s*\w+,\s*(?:true|false),\s*'
-            r'(?:"(?:[^"\\]|\\.)*"\s*)+,\s*(true|false)\s*\}', table):
-        found[(method, pattern)] = last == "true"
+            r'(?:"(?:[^"\\]|\\.)*"\s*)+,\s*(true|false),\s*(true|false)\s*\}', table):
+        found[(method, pattern)] = ("anonymous" if anonymous == "true"
+                                    else "tenant" if tenant == "true" else "operator")
     assert set(found) == tenantd_routes(), "api.c's route table could not be read"
     return found
 
 
+BOTH_AUDIENCES = [{"operatorToken": []}, {"tenantAdminToken": []}]
+
+
 def test_routes_without_credentials_are_documented_so(doc):
-    for route, anonymous in anonymous_routes().items():
+    for route, kind in route_kinds().items():
         operation = operations(doc)[route]
         statuses = set(operation["responses"])
-        if anonymous:
+        if kind == "anonymous":
             assert operation.get("security") == [], f"{route}: needs no credentials"
             assert not statuses & {"401", "403"}, f"{route}: cannot answer 401/403"
+            continue
+        if kind == "tenant":
+            assert operation.get("security") == BOTH_AUDIENCES, f"{route}: tenant admins too"
         else:
             assert "security" not in operation, f"{route}: the operatorToken applies"
-            assert {"401", "403"} <= statuses, route
+        assert {"401", "403"} <= statuses, route
 
 
 def media_types(route, status):
@@ -787,7 +797,13 @@ FIELD_TABLES = {
     ("limits.c", "put_fields"): ("PUT", "/admin/v1/tenants/{slug}/limits"),
     ("models.c", "model_fields"): ("POST", "/admin/v1/models"),
     ("dev_idp_admin.c", "token_fields"): ("POST", "/admin/v1/tenants/{slug}/dev-token"),
+    ("tenants_offboard.c", "confirm_fields"): ("POST", "/admin/v1/tenants/{slug}/offboard"),
 }
+# Bodies without a field table of their own: the apply document's parts are
+# checked with the tables of the handlers that get them (tenant_apply.c),
+# and test_apply_document_is_made_of_the_handlers_bodies checks that the
+# document's schema is made of those bodies' schemas.
+COMPOSED_BODIES = {("POST", "/admin/v1/apply")}
 # The path parameters' table is compared with components/parameters instead.
 PATH_PARAMETERS = ("api.c", "path_parameters")
 # field_spec_t's json_type -> JSON Schema's type (JSON_TRUE stands for a boolean).
@@ -814,7 +830,43 @@ def test_every_field_table_is_a_documented_body(doc):
     assert set(all_field_tables()) == set(FIELD_TABLES) | {PATH_PARAMETERS}
     json_bodies = {route for route, operation in operations(doc).items()
                    if "requestBody" in operation and route not in FORM_BODIES}
-    assert json_bodies == set(FIELD_TABLES.values())
+    assert json_bodies == set(FIELD_TABLES.values()) | COMPOSED_BODIES
+
+
+def test_apply_document_is_made_of_the_handlers_bodies(doc):
+    """POST /admin/v1/apply's document: the members tenant_apply.c takes,
+    each a body (or a member of a body) of the endpoint whose handler gets
+    it, so that the field tables checked above cover it."""
+    schemas = "#/components/schemas/"
+    document = deref(doc, doc["paths"]["/admin/v1/apply"]["post"]["requestBody"])[
+        "content"][JSON]["schema"]
+    document = deref(doc, document)
+    members = re.search(r"document_members\[\]\s*=\s*\{(.*?)\};", c_source("tenant_apply.c"),
+                        re.S).group(1)
+    assert set(document["properties"]) == set(re.findall(r'"(\w+)"', members))
+    assert document["additionalProperties"] is False
+    assert set(document["required"]) == {"slug", "name"}
+    for name in ("slug", "name"):
+        assert document["properties"][name] == {
+            "$ref": f"{schemas}CreateTenantRequest/properties/{name}"}
+    assert document["properties"]["hosts"] == {
+        "$ref": f"{schemas}UpdateTenantRequest/properties/hosts"}
+    settings = document["properties"]["settings"]
+    assert settings["additionalProperties"] is False
+    update = doc["components"]["schemas"]["UpdateTenantRequest"]["properties"]
+    assert set(settings["properties"]) == set(update) - {"name", "hosts"}
+    for name, schema in settings["properties"].items():
+        assert schema == {"$ref": f"{schemas}UpdateTenantRequest/properties/{name}"}
+    for section, route in (("issuers", ("POST", "/admin/v1/tenants/{slug}/issuers")),
+                           ("models", ("POST", "/admin/v1/tenants/{slug}/models"))):
+        body = deref(doc, doc["paths"][route[1]][route[0].lower()]["requestBody"])
+        assert document["properties"][section]["items"] == body["content"][JSON]["schema"]
+    limit = deref(doc, document["properties"]["limits"]["items"])
+    put = doc["components"]["schemas"]["PutLimitRequest"]
+    assert set(limit["properties"]) == set(put["properties"])
+    for name, schema in limit["properties"].items():
+        assert schema == {"$ref": f"{schemas}PutLimitRequest/properties/{name}"}
+    assert limit["required"] == ["scope"], "a limit's subject may be left out"
 
 
 def test_request_bodies_are_the_handlers_field_tables(doc):
@@ -950,6 +1002,9 @@ def source_errors():
         found |= {(int(status), code) for status, code in re.findall(
             r'api_error\(\s*\w+,\s*(\d{3}),\s*"\w+",\s*"(\w+)"', source)}
         found |= {(404, code) for code in re.findall(r'\.not_found_code\s*=\s*"(\w+)"', source)}
+        # caller.c: a refused credential, answered by dispatch
+        found |= {(int(status), code) for status, code in re.findall(
+            r'refuse\(\s*\w+,\s*(\d{3}),\s*"(\w+)"', source)}
     assert len(found) > 5, "no api_error calls found"
     return found
 
@@ -1242,6 +1297,8 @@ def test_every_route_answers_as_documented(stack, doc):
         return response, answer
 
     api("GET", "/admin/v1/health")
+    assert api("GET", "/admin/v1/me") == {"caller": f"unix:uid={os.getuid()}",
+                                          "role": "operator", "tenant": None}
     tenant = api("POST", "/admin/v1/tenants", body={
         "slug": "hamburg", "name": "Freie und Hansestadt Hamburg"}, status=201)
     assert tenant["status"] == "active"
@@ -1432,6 +1489,42 @@ def test_every_route_answers_as_documented(stack, doc):
         "data"][0]["last_used_at"], timeout=10, what="last_used_at of the key")
     api("GET", "/admin/v1/tenants/{slug}/keys", "/admin/v1/tenants/sachsen-anhalt/keys")
 
+    # The audit log of all that: a page, the next one, one tenant's, the check.
+    page = api("GET", "/admin/v1/audit", "/admin/v1/audit?limit=2")
+    assert len(page["data"]) == 2 and page["next_before"] == page["data"][1]["seq"]
+    older = api("GET", "/admin/v1/audit", f"/admin/v1/audit?limit=2&before={page['next_before']}")
+    assert older["data"][0]["seq"] == page["next_before"] - 1
+    platform = api("GET", "/admin/v1/audit", "/admin/v1/audit?tenant=hamburg&limit=1000")
+    hamburg = api("GET", "/admin/v1/tenants/{slug}/audit", "/admin/v1/tenants/hamburg/audit?limit=1000")
+    assert hamburg == platform and hamburg["next_before"] is None
+    assert {row["tenant"] for row in hamburg["data"]} == {"hamburg"}
+    verdict = api("GET", "/admin/v1/audit/verify")
+    assert verdict["ok"] is True and verdict["head"] == page["data"][0]["hash"], verdict
+
+    # A tenant from one document (applied again: nothing changes), a dry run
+    # of a change; then the tenant with usage above is offboarded.
+    document = {"slug": "rheinland-pfalz", "name": "Land Rheinland-Pfalz",
+                "hosts": ["llmoin.rheinland-pfalz.de"], "settings": {"max_tokens_cap": 2048},
+                "issuers": [{"issuer": "https://sso.rheinland-pfalz.de/realms/landesverwaltung",
+                             "audience": "llmoin", "jwks": jwks,
+                             "user_claim": "preferred_username"}],
+                "models": [{"alias": model["alias"]}],
+                "limits": [{"scope": "tenant", "rpm": 3000}, {"scope": "user", "rpm": 30}]}
+    applied = api("POST", "/admin/v1/apply", body=document)
+    assert (applied["created"], applied["changes"][0]["action"]) == (True, "tenant.create")
+    assert api("POST", "/admin/v1/apply", body=document)["changes"] == []
+    document["limits"][1]["rpm"] = 60
+    planned = api("POST", "/admin/v1/apply", "/admin/v1/apply?dry_run=true", document)
+    assert planned["dry_run"] is True and planned["changes"] == [
+        {"action": "tenant.limit.set", "object": "limit user:default", "field": "rpm",
+         "before": 30, "after": 60}]
+    assert api("POST", "/admin/v1/apply", "/admin/v1/apply?dry_run=true", document) == planned
+    gone = api("POST", "/admin/v1/tenants/{slug}/offboard",
+               "/admin/v1/tenants/sachsen-anhalt/offboard", {"confirm": "sachsen-anhalt"})
+    assert gone["tenant"] == "sachsen-anhalt"
+    assert (gone["deleted"]["api_keys"], gone["deleted"]["usage_events"]) == (1, 1)
+    assert call(stack, "GET", "/admin/v1/tenants/sachsen-anhalt")[0] == 404
+
     assert called == tenantd_routes(), "every route is called above"
 
 
@@ -1473,8 +1566,13 @@ CLEAR_LIMITS = ("DELETE", "/admin/v1/tenants/{slug}/limits")
 DEV_IDP = ("POST", "/admin/v1/tenants/{slug}/dev-idp")
 DEV_TOKEN = ("POST", "/admin/v1/tenants/{slug}/dev-token")
 MONTHLY = ("GET", "/admin/v1/reports/monthly")
+AUDIT = ("GET", "/admin/v1/audit")
+TENANT_AUDIT = ("GET", "/admin/v1/tenants/{slug}/audit")
 SIGN_IN = ("POST", "/dev-idp/{slug}/authorize")
 TOKEN = ("POST", "/dev-idp/{slug}/token")
+APPLY = ("POST", "/admin/v1/apply")
+OFFBOARD = ("POST", "/admin/v1/tenants/{slug}/offboard")
+BREMEN_FINANZEN = {"slug": "bremen-finanzen", "name": "Bremen – Senatorin für Finanzen"}
 A_SIGNING_KEY = {"keys": [{"kty": "oct", "k": "c2VjcmV0", "alg": "HS256"}]}
 AN_ISSUER = {"issuer": "https://idp.bremen.de/realms/llmoin", "audience": "llmoin",
              "jwks_uri": "https://idp.bremen.de/realms/llmoin/certs"}
@@ -1727,21 +1825,60 @@ ERRORS = [
     ("GET", "/dev-idp/bremerhaven/token", None, 405, "method_not_allowed", None),
     ("GET", "/admin/v1/nirgendwo", None, 404, "not_found", None),
     ("GET", "/admin/v1/tenants/Nicht_Gueltig", None, 400, "invalid_parameter", TENANT),
+    ("GET", "/admin/v1/audit?limit=0", None, 400, "invalid_parameter", AUDIT),
+    ("GET", "/admin/v1/audit?before=-1", None, 400, "invalid_parameter", AUDIT),
+    ("GET", "/admin/v1/audit?tenant=Bremen", None, 400, "invalid_parameter", AUDIT),
+    ("GET", "/admin/v1/tenants/bremen-finanzen/audit?limit=1001", None, 400,
+     "invalid_parameter", TENANT_AUDIT),
+    ("GET", "/admin/v1/tenants/nirgendwo/audit", None, 404, "tenant_not_found", TENANT_AUDIT),
     ("POST", "/admin/v1/keys/lmk_secret/revoke", None, 400, "invalid_parameter",
      ("POST", "/admin/v1/keys/{key_id}/revoke")),
+    ("POST", "/admin/v1/apply", {**BREMEN_FINANZEN, "owner": "Senatorin"}, 400, "invalid_body",
+     APPLY),
+    ("POST", "/admin/v1/apply", {**BREMEN_FINANZEN, "issuers": [{"issuer": "https://a.de"}]},
+     400, "invalid_body", APPLY),
+    ("POST", "/admin/v1/apply", b"[]", 400, "invalid_body", APPLY),
+    ("POST", "/admin/v1/apply?dry_run=vielleicht", BREMEN_FINANZEN, 400, "invalid_parameter",
+     APPLY),
+    ("POST", "/admin/v1/apply", {**BREMEN_FINANZEN, "models": [{"alias": "llama-4-400b"}]},
+     400, "model_not_found", APPLY),
+    ("POST", "/admin/v1/apply", {**BREMEN_FINANZEN, "limits": [
+        {"scope": "key", "subject": "key_0000000000000000", "rpm": 1}]}, 404, "key_not_found",
+     APPLY),
+    ("POST", "/admin/v1/apply", {**BREMEN_FINANZEN, "hosts": ["llmoin.bremerhaven.de"]}, 409,
+     "host_taken", APPLY),
+    ("POST", "/admin/v1/apply", {**BREMEN_FINANZEN, "issuers": [
+        {**AN_ISSUER, "issuer": "https://login.bremerhaven.de/realms/llmoin"}]}, 409,
+     "issuer_taken", APPLY),
+    ("POST", "/admin/v1/apply", b" " * (1048576 + 1), 413, "body_too_large", APPLY),
+    ("POST", "/admin/v1/tenants/bremen-finanzen/offboard", {}, 400, "confirmation_required",
+     OFFBOARD),
+    ("POST", "/admin/v1/tenants/bremen-finanzen/offboard", {"confirm": "bremerhaven"}, 400,
+     "confirmation_required", OFFBOARD),
+    ("POST", "/admin/v1/tenants/bremen-finanzen/offboard", {"confirm": 1}, 400, "invalid_body",
+     OFFBOARD),
+    ("POST", "/admin/v1/tenants/nirgendwo/offboard", {"confirm": "nirgendwo"}, 404,
+     "tenant_not_found", OFFBOARD),
+    ("POST", "/admin/v1/tenants/Nicht_Gueltig/offboard", {"confirm": "Nicht_Gueltig"}, 400,
+     "invalid_parameter", OFFBOARD),
 ]
 
 # Errors this module provokes in tests of their own.
 PROVOKED_ELSEWHERE = {
-    (401, "operator_token_required"): "test_tcp_listener_needs_the_operator_token",
+    (401, "token_required"): "test_tcp_listener_needs_a_token",
+    (401, "invalid_token"): "test_tcp_listener_needs_a_token",
     (503, "database_unavailable"): "test_database_down_is_documented",
     (409, "conflict"): "test_a_race_for_a_host_name_is_a_conflict",
+    (503, "quota_store_unavailable"): "test_offboarding_without_the_quota_store_is_documented",
 }
 # Errors the stack cannot be made to answer, and why. Their examples are
 # checked against the Error schema like every other.
 NOT_PROVOKED = {
     (403, "not_an_operator"): "whoever runs the tests is root or tenantd's own user, "
-                              "an operator on the socket",
+                              "an operator on the socket; a provider token without "
+                              "the role: test_tenant_isolation.py",
+    (403, "not_a_tenant_admin"): "needs tenant issuers and HTTPS: test_tenant_isolation.py",
+    (403, "operators_only"): "needs a tenant admin over HTTPS: test_tenant_isolation.py",
     (400, "dev_idp_off"): "the stack runs tenantd with dev_idp = true",
     (500, "database_error"): "needs PostgreSQL to refuse a statement tenantd sends",
     (500, "key_generation_failed"): "needs OpenSSL's random generator to fail",
@@ -1834,12 +1971,14 @@ def test_sign_in_with_every_code_pending_is_503(stack, doc, bremen):
     assert "Zu viele Anmeldungen" in page
 
 
-def test_tcp_listener_needs_the_operator_token(stack, doc):
+def test_tcp_listener_needs_a_token(stack, doc):
     url = stack.env["LLMOIN_TENANTD_URL"]
-    for headers in ({}, {"Authorization": "Bearer " + "x" * 40}):
+    for headers, code in (({}, "token_required"),
+                          ({"Authorization": "Bearer " + "x" * 40}, "invalid_token"),
+                          ({"Authorization": "Basic b3A6b3A="}, "invalid_token")):
         response = requests.get(f"{url}/admin/v1/tenants", headers=headers, timeout=10)
         assert response.status_code == 401
-        assert response.json()["error"]["code"] == "operator_token_required"
+        assert response.json()["error"]["code"] == code
         check_answer(doc, "GET", "/admin/v1/tenants", 401, response.json())
     # Credentials are asked for before path parameters are looked at ...
     response = requests.get(f"{url}/admin/v1/tenants/Nicht_Gueltig", timeout=10)
@@ -1855,6 +1994,21 @@ def test_tcp_listener_needs_the_operator_token(stack, doc):
     health = requests.get(f"{url}/admin/v1/health", timeout=10)
     assert health.status_code == 200, "the health check needs no token"
     check_answer(doc, "GET", "/admin/v1/health", 200, health.json())
+
+
+def test_offboarding_without_the_quota_store_is_documented(stack, doc, bremen):
+    """Stops Redis and starts it again: bremen-finanzen is not offboarded."""
+    stack.ops("stop", "redis")
+    try:
+        status, answer = call(stack, "POST", "/admin/v1/tenants/bremen-finanzen/offboard",
+                              {"confirm": "bremen-finanzen"})
+    finally:
+        stack.ops("start")
+    assert (status, answer["error"]["code"]) == (503, "quota_store_unavailable"), answer
+    check_answer(doc, *OFFBOARD, status, answer)
+    assert "quota_store_unavailable" in documented_codes(
+        doc, doc["paths"][OFFBOARD[1]]["post"], 503)
+    assert call(stack, "GET", "/admin/v1/tenants/bremen-finanzen")[0] == 200
 
 
 def test_database_down_is_documented(stack, doc):

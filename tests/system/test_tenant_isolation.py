@@ -30,6 +30,7 @@ import time
 
 import psycopg2
 import pytest
+import requests
 
 from llmoin_stack import BUILD, SIM_MODEL, tenant_id, wait_until
 from management import ManagementAPI, on_socket
@@ -370,3 +371,23 @@ def test_rls_without_a_scope_sees_nothing(stack, world):
             cursor.execute(f"SELECT count(*) FROM {partition}")
     finally:
         connection.close()
+
+
+# --- settings that keep tokens safe --------------------------------------------------
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--listen", "0.0.0.0:8999"], "listen 0.0.0.0:8999 is not a loopback address: tokens "
+     "would travel in the clear; set tls_cert and tls_key (HTTPS)"),
+    (["--operator-issuer", "https://login.example/"], "operator_issuer needs operator_jwks: "
+     "the file with the issuer's public keys"),
+    (["--tls-cert", "/etc/hostname"], "tls_cert and tls_key: give both or neither"),
+])
+def test_unsafe_settings_stop_tenantd(arguments, message):
+    result = subprocess.run([str(BUILD / "tenantd" / "tenantd"), *arguments],
+                            capture_output=True, text=True, timeout=10)
+    assert (result.returncode, result.stderr) == (2, f"tenantd: {message}\n")
+
+
+def test_plain_http_to_the_https_listener_gets_no_answer(api, world):
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(api.base.replace("https:", "http:") + "/admin/v1/health", timeout=5)

@@ -21,10 +21,10 @@ expect() {
     fi
 }
 
-expect "tenant key issuer model limits usage report dev-token health completion" llmoinctl ""
+expect "tenant key issuer model limits usage report audit dev-token health completion" llmoinctl ""
 expect "tenant" llmoinctl t
 expect "dev-token" llmoinctl d
-expect "create list show update suspend resume dev-idp" llmoinctl tenant ""
+expect "create list show update suspend resume dev-idp apply offboard" llmoinctl tenant ""
 expect "add list remove" llmoinctl issuer ""
 expect "add list allow disallow allowed" llmoinctl model ""
 expect "allow allowed" llmoinctl model allo
@@ -33,7 +33,7 @@ expect "create list revoke" llmoinctl --output json key ""
 expect "create list revoke" llmoinctl --socket /tmp/x.sock key ""
 expect "--name --socket --output --help --version" llmoinctl tenant create hamburg --
 expect "--user --name --expires --models --socket --output --help --version" llmoinctl key create hamburg --user alice --
-expect "--name --hosts --no-hosts --models --max-tokens-cap --quota-fail-mode --socket --output --help --version" llmoinctl tenant update hamburg --no-hosts --
+expect "--name --hosts --no-hosts --models --max-tokens-cap --quota-fail-mode --admin-claim --admin-value --socket --output --help --version" llmoinctl tenant update hamburg --no-hosts --
 expect "--enable --disable --socket --output --help --version" llmoinctl tenant dev-idp hamburg --
 expect "--issuer --audience --jwks-uri --jwks-file --user-claim --groups-claim --leeway --socket --output --help --version" llmoinctl issuer add hamburg --
 expect "--user --groups --ttl --socket --output --help --version" llmoinctl dev-token hamburg --
@@ -56,6 +56,8 @@ expect "month model" llmoinctl usage hamburg --by m
 expect "day month user group model function" llmoinctl usage hamburg --by = ""
 expect "--from" llmoinctl usage hamburg --by day --f
 expect "--by --from --to --socket --output --help --version" llmoinctl usage hamburg --
+expect "--limit --before --socket --output --help --version" llmoinctl audit --
+expect "--socket --output --help --version" llmoinctl audit verify --
 expect "table json csv" llmoinctl --output ""
 expect "json" llmoinctl tenant list --output j
 expect "bash" llmoinctl completion ""

@@ -126,7 +126,7 @@ static void command_errors(void **state)
     EXPECT_USAGE("unknown command 'tenant bogus'; see llmoinctl --help", "tenant", "bogus");
     EXPECT_USAGE("missing command; see llmoinctl --help", "--output", "json");
     EXPECT_USAGE("'tenant' needs a subcommand (create, list, show, update, suspend, resume, "
-                 "dev-idp); see llmoinctl tenant --help", "tenant");
+                 "dev-idp, apply, offboard); see llmoinctl tenant --help", "tenant");
     EXPECT_USAGE("'issuer' needs a subcommand (add, list, remove); see llmoinctl issuer --help",
                  "issuer");
     EXPECT_USAGE("'key' needs a subcommand (create, list, revoke); see llmoinctl key --help", "key");
@@ -145,6 +145,25 @@ static void argument_count_errors(void **state)
                  "key", "revoke", "key_1", "key_2");
     EXPECT_USAGE("completion: missing argument SHELL; usage: llmoinctl completion SHELL",
                  "completion");
+}
+
+/* The last positional may be optional: "audit [TENANT]". */
+static void optional_argument(void **state)
+{
+    struct ctl_invocation inv;
+    struct ctl_error err;
+    (void)state;
+
+    assert_int_equal(PARSE(&inv, &err, "audit"), 0);
+    assert_string_equal(inv.cmd->words, "audit");
+    assert_int_equal(inv.nargs, 0);
+    assert_int_equal(PARSE(&inv, &err, "audit", "hamburg", "--limit", "5"), 0);
+    assert_int_equal(inv.nargs, 1);
+    assert_string_equal(inv.args[0], "hamburg");
+    assert_int_equal(PARSE(&inv, &err, "audit", "verify"), 0);
+    assert_string_equal(inv.cmd->words, "audit verify");
+    EXPECT_USAGE("audit: unexpected argument 'bremen'; usage: llmoinctl audit [TENANT] "
+                 "[--limit N] [--before SEQ]", "audit", "hamburg", "bremen");
 }
 
 static void option_errors(void **state)
@@ -241,6 +260,11 @@ static void date_errors(void **state)
                  "28 days)", "usage", "hamburg", "--from", "2100-02-29");
     EXPECT_USAGE("usage: --from 2026-11-30 is after --to 2026-11-01", "usage", "hamburg",
                  "--from", "2026-11-30", "--to", "2026-11-01");
+    /* tenantd's reports take the years 2000 to 2999 */
+    EXPECT_USAGE("usage: invalid --from '1999-12-31': the year must be from 2000 to 2999",
+                 "usage", "hamburg", "--from", "1999-12-31");
+    EXPECT_USAGE("usage: invalid --to '3000-01-01': the year must be from 2000 to 2999",
+                 "usage", "hamburg", "--to", "3000-01-01");
 }
 
 static void date_accepts_leap_days(void **state)
@@ -273,6 +297,8 @@ static void month_errors(void **state)
                  "report", "monthly", "--month", "2026-11-01");
     EXPECT_USAGE("report monthly: invalid --month '26-11': expected a month as YYYY-MM",
                  "report", "monthly", "--month", "26-11");
+    EXPECT_USAGE("report monthly: invalid --month '1999-12': the year must be from 2000 to "
+                 "2999", "report", "monthly", "--month", "1999-12");
     EXPECT_USAGE("'report' needs a subcommand (monthly); see llmoinctl report --help",
                  "report");
 }
@@ -322,9 +348,11 @@ static void option_rules(void **state)
     (void)state;
 
     EXPECT_USAGE("tenant update: missing option: give at least one of --name, --hosts, "
-                 "--no-hosts, --models, --max-tokens-cap or --quota-fail-mode; usage: llmoinctl "
-                 "tenant update SLUG [--name NAME] [--hosts HOST,... | --no-hosts] "
-                 "[--models all|allow-list] [--max-tokens-cap N] [--quota-fail-mode closed|open]",
+                 "--no-hosts, --models, --max-tokens-cap, --quota-fail-mode, --admin-claim "
+                 "or --admin-value; usage: llmoinctl tenant update SLUG [--name NAME] "
+                 "[--hosts HOST,... | --no-hosts] [--models all|allow-list] "
+                 "[--max-tokens-cap N] [--quota-fail-mode closed|open] "
+                 "[--admin-claim CLAIM] [--admin-value VALUE]",
                  "tenant", "update", "hamburg");
     EXPECT_USAGE("tenant update: options --hosts and --no-hosts exclude each other; give one",
                  "tenant", "update", "hamburg", "--no-hosts", "--hosts", "a.de");
@@ -356,6 +384,8 @@ static void option_rules(void **state)
 
 static void list_errors(void **state)
 {
+    struct ctl_invocation inv;
+    struct ctl_error err;
     (void)state;
     EXPECT_USAGE("key create: invalid --models: must not be empty; give entries separated by ','",
                  "key", "create", "hamburg", "--user", "alice", "--models", "");
@@ -378,6 +408,22 @@ static void list_errors(void **state)
     EXPECT_USAGE("tenant update: invalid --hosts entry '-b.de': expected a host name in "
                  "lowercase such as llmoin.hamburg.de (a-z, 0-9, '.' and '-' inside, at most "
                  "253)", "tenant", "update", "hamburg", "--hosts", "a.de,-b.de");
+    /* each part between dots as RFC 1123 has it */
+    EXPECT_USAGE("tenant update: invalid --hosts entry 'llmoin..hamburg.de': a part between dots "
+                 "is empty", "tenant", "update", "hamburg", "--hosts", "llmoin..hamburg.de");
+    EXPECT_USAGE("tenant update: invalid --hosts entry 'llmoin.-hamburg.de': a part between dots "
+                 "starts or ends with '-'", "tenant", "update", "hamburg", "--hosts",
+                 "llmoin.-hamburg.de");
+    EXPECT_USAGE("tenant update: invalid --hosts entry 'llmoin-.hamburg.de': a part between dots "
+                 "starts or ends with '-'", "tenant", "update", "hamburg", "--hosts",
+                 "llmoin-.hamburg.de");
+    EXPECT_USAGE("tenant update: invalid --hosts entry '"
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.de': a part "
+                 "between dots is longer than 63 characters", "tenant", "update", "hamburg",
+                 "--hosts", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.de");
+    assert_int_equal(PARSE(&inv, &err, "tenant", "update", "hamburg", "--hosts",
+                           "a.de,x-1.b2.hamburg.de,"
+                           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.de"), 0);
 }
 
 static void expiry_errors(void **state)
@@ -552,6 +598,7 @@ int main(void)
         cmocka_unit_test(version),
         cmocka_unit_test(command_errors),
         cmocka_unit_test(argument_count_errors),
+        cmocka_unit_test(optional_argument),
         cmocka_unit_test(option_errors),
         cmocka_unit_test(value_errors),
         cmocka_unit_test(slug_errors),

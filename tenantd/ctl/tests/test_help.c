@@ -162,7 +162,8 @@ static void rules_in_synopsis_request_and_help(void **state)
     help_synopsis(&sb, command_find("tenant update"), true);
     assert_string_equal(sbuf_str(&sb), "llmoinctl tenant update SLUG [--name NAME] "
                                        "[--hosts HOST,... | --no-hosts] [--models all|allow-list] "
-                                       "[--max-tokens-cap N] [--quota-fail-mode closed|open]");
+                                       "[--max-tokens-cap N] [--quota-fail-mode closed|open] "
+                                       "[--admin-claim CLAIM] [--admin-value VALUE]");
     sbuf_reset(&sb);
     help_synopsis(&sb, command_find("tenant update"), false);
     assert_string_equal(sbuf_str(&sb), "llmoinctl tenant update SLUG");
@@ -177,7 +178,8 @@ static void rules_in_synopsis_request_and_help(void **state)
     help_request(&sb, command_find("tenant update"));
     assert_string_equal(sbuf_str(&sb), "PATCH /admin/v1/tenants/{SLUG}, body {\"name\":NAME,"
                                        "\"hosts\":[HOST,...]|[],\"models_restricted\":false|true,"
-                                       "\"max_tokens_cap\":N,\"quota_fail_mode\":closed|open}");
+                                       "\"max_tokens_cap\":N,\"quota_fail_mode\":closed|open,"
+                                       "\"admin_claim\":CLAIM,\"admin_value\":VALUE}");
     sbuf_reset(&sb);
     help_request(&sb, command_find("tenant dev-idp"));
     assert_string_equal(sbuf_str(&sb), "POST /admin/v1/tenants/{SLUG}/dev-idp (--enable) or "
@@ -194,7 +196,8 @@ static void rules_in_synopsis_request_and_help(void **state)
     sbuf_reset(&sb);
     help_rules(&sb, command_find("tenant update"));
     assert_string_equal(sbuf_str(&sb), "Give at least one of --name, --hosts, --no-hosts, "
-                                       "--models, --max-tokens-cap or --quota-fail-mode.\n"
+                                       "--models, --max-tokens-cap, --quota-fail-mode, "
+                                       "--admin-claim or --admin-value.\n"
                                        "--hosts and --no-hosts exclude each other.");
     sbuf_free(&sb);
 

@@ -508,6 +508,49 @@ static void limits_table_names_defaults(void **state)
                         "\"quota_fail_mode\" in the limits");
 }
 
+#define CHANGE(ACTION, OBJECT, FIELD, BEFORE, AFTER)                                    \
+    "{\"action\":\"" ACTION "\",\"object\":\"" OBJECT "\",\"field\":" FIELD            \
+    ",\"before\":" BEFORE ",\"after\":" AFTER "}"
+#define APPLIED(DRY_RUN, CHANGES) \
+    "{\"tenant\":\"bremen\",\"dry_run\":" DRY_RUN ",\"created\":false,\"changes\":[" CHANGES "]}"
+
+#define APPLY_CHANGES                                                                      \
+    CHANGE("tenant.limit.set", "limit user:default", "null", "null",                       \
+           "{\"scope\":\"user\",\"subject\":\"\",\"rpm\":30,\"tpm\":null}") ","          \
+    CHANGE("tenant.model.remove", "model x", "null", "{\"alias\":\"x\"}", "null") ","       \
+    CHANGE("tenant.limit.set", "limit tenant", "\"rpm\"", "60", "null") ","                  \
+    CHANGE("tenant.update", "tenant bremen", "\"hosts\"", "[]", "[\"a.de\",\"b.de\"]")
+
+static void apply_changes_as_lines(void **state)
+{
+    (void)state;
+    expect_render(APPLIED("false", APPLY_CHANGES), FORMAT_TABLE, VIEW_APPLY,
+                  "+ limit user:default rpm 30\n"
+                  "- model x\n"
+                  "~ limit tenant rpm 60 -> none\n"
+                  "~ tenant bremen hosts (none) -> a.de,b.de\n");
+    expect_render(APPLIED("false", ""), FORMAT_TABLE, VIEW_APPLY, "no changes\n");
+    expect_render(APPLIED("true", ""), FORMAT_TABLE, VIEW_APPLY,
+                  "no changes\n(dry run: nothing was changed)\n");
+    expect_render(APPLIED("true", CHANGE("tenant.limit.set", "limit tenant", "\"rpm\"", "60",
+                                         "120")),
+                  FORMAT_CSV, VIEW_APPLY,
+                  "action,object,field,before,after\r\n"
+                  "tenant.limit.set,limit tenant,rpm,60,120\r\n");
+    expect_render_error("{\"tenant\":\"bremen\"}", FORMAT_TABLE, VIEW_APPLY,
+                        "unexpected answer from tenantd: no \"changes\" list");
+}
+
+static void offboard_counts_per_kind(void **state)
+{
+    (void)state;
+    expect_render("{\"tenant\":\"bremen\",\"deleted\":{\"issuers\":1,\"quota_counters\":null}}",
+                  FORMAT_TABLE, VIEW_OFFBOARD,
+                  "Tenant bremen is offboarded. Deleted:\nissuers: 1\nquota_counters: -\n");
+    expect_render("{\"tenant\":\"bremen\",\"deleted\":{\"issuers\":1,\"api_keys\":2}}",
+                  FORMAT_CSV, VIEW_OFFBOARD, "issuers,api_keys\r\n1,2\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +580,8 @@ int main(void)
         cmocka_unit_test(tenant_models_say_whether_restricted),
         cmocka_unit_test(token_alone_in_table_mode),
         cmocka_unit_test(string_lists_as_typed),
+        cmocka_unit_test(apply_changes_as_lines),
+        cmocka_unit_test(offboard_counts_per_kind),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
