@@ -79,6 +79,12 @@ static const api_route_t routes[] = {
       "List model aliases" ),
     OPERATOR_ROUTE("POST", "/admin/v1/models", models_create,
       "Add or change a model alias and its pool" ),
+    OPERATOR_ROUTE("GET", "/admin/v1/pools", pools_list,
+      "List inference pools" ),
+    OPERATOR_ROUTE("PUT", "/admin/v1/pools/{pool}", pools_set,
+      "Register an inference pool (an nginx upstream llmoin_pool_<name>) or describe it anew" ),
+    OPERATOR_ROUTE("DELETE", "/admin/v1/pools/{pool}", pools_remove,
+      "Remove an inference pool that serves no model" ),
     TENANT_ROUTE("GET", "/admin/v1/tenants/{slug}/usage", usage_report,
       "Usage of a tenant grouped by day, month, user, group, model or function" ),
     OPERATOR_ROUTE("GET", "/admin/v1/reports/monthly", usage_report_monthly,
@@ -131,6 +137,8 @@ static const field_spec_t path_parameters[] = {
       "a key id: key_ and 16 lowercase hex digits", 0 },
     { "issuer_id", JSON_STRING, true, false, 18, "^[1-9][0-9]{0,17}$",
       "an issuer id: a positive number", 0 },
+    { "pool", JSON_STRING, true, false, 32, "^[a-z][a-z0-9_]{0,31}$",
+      "a pool name: a lowercase letter, then up to 31 lowercase letters, digits or _", 0 },
     FIELD_SPEC_END
 };
 
@@ -186,6 +194,22 @@ api_ok(api_response_t *response, int status, json_t *body)
     api_response_clear(response);
     response->status = status;
     response->body = body;
+}
+
+void
+api_answer_query(api_request_t *request, api_response_t *response, int status,
+                 const char *sql, int param_count, const char *const *params)
+{
+    db_error_t  error;
+    bool        found;
+    json_t     *document;
+
+    document = db_query_json(request->db, sql, param_count, params, &found, &error);
+    if (document == NULL) {
+        api_database_error(response, &error);
+        return;
+    }
+    api_ok(response, status, document);
 }
 
 void

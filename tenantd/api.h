@@ -126,6 +126,11 @@ void api_rollback(api_request_t *request);
 
 void api_ok(api_response_t *response, int status, json_t *body);
 
+/* Answers status with the one JSON value sql makes of params, or the
+ * database's error. */
+void api_answer_query(api_request_t *request, api_response_t *response, int status,
+                      const char *sql, int param_count, const char *const *params);
+
 /* A non-JSON answer; takes ownership of text (malloc'd). */
 void api_raw(api_response_t *response, int status, const char *content_type,
              char *text, size_t length);

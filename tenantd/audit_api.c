@@ -162,22 +162,6 @@ check_number(api_request_t *request, api_response_t *response, const char *name,
 }
 
 /* Answers 200 with the JSON document sql makes, or the database's error. */
-static void
-answer_json(api_request_t *request, api_response_t *response, const char *sql,
-            int param_count, const char *const *params)
-{
-    db_error_t  error;
-    bool        found;
-    json_t     *document;
-
-    document = db_query_json(request->db, sql, param_count, params, &found, &error);
-    if (document == NULL) {
-        api_database_error(response, &error);
-        return;
-    }
-    api_ok(response, 200, document);
-}
-
 /* Reads limit and before into list_sql's $4 and $3: false (400 answered)
  * when one is not what it must be. */
 static bool
@@ -207,7 +191,7 @@ audit_list(api_request_t *request, api_response_t *response)
         return;
     }
     if (read_page(request, response, params)) {
-        answer_json(request, response, list_sql, 4, params);
+        api_answer_query(request, response, 200, list_sql, 4, params);
     }
 }
 
@@ -220,12 +204,12 @@ audit_tenant_list(api_request_t *request, api_response_t *response)
     if (read_page(request, response, params)
         && tenants_find(request, response, tenant_id) == 1)
     {
-        answer_json(request, response, list_sql, 4, params);
+        api_answer_query(request, response, 200, list_sql, 4, params);
     }
 }
 
 void
 audit_verify(api_request_t *request, api_response_t *response)
 {
-    answer_json(request, response, verify_sql, 0, NULL);
+    api_answer_query(request, response, 200, verify_sql, 0, NULL);
 }

@@ -66,17 +66,27 @@ change_apply(api_request_t *request, api_response_t *response,
     }
     if (db_exec(conn, change->update_sql, change->param_count, change->params,
                 &error) != 0
-        || change_read_document(conn, change->document_sql, change->params[0],
-                                tenant_id, &after, &error) != 1
+        || (!change->removes
+            && change_read_document(conn, change->document_sql, change->params[0],
+                                    tenant_id, &after, &error) != 1)
         || (!json_equal(before, after)
-            && audit_record(conn, &request->caller, tenant_id, change->action,
-                            change->object, before, after, &error) != 0)
+            && audit_record(conn, &request->caller, tenant_id[0] != '\0' ? tenant_id : NULL,
+                            change->action, change->object, before, after, &error) != 0)
         || api_commit(request, &error) != 0)
     {
         api_rollback(request);
         json_decref(before);
         json_decref(after);
+        if (change->in_use_code != NULL && db_error_is(&error, DB_FOREIGN_KEY_VIOLATION)) {
+            api_error(response, 409, "invalid_request_error", change->in_use_code, "%s",
+                      change->in_use_message);
+            return;
+        }
         api_database_error(response, &error);
+        return;
+    }
+    if (change->removes) {
+        api_ok(response, 200, before);
         return;
     }
     json_decref(before);

@@ -19,9 +19,14 @@ typedef struct change {
     const char *object;         /* "tenant:hamburg" */
     const char *not_found_code;
     const char *not_found_message;
+    bool        removes;          /* update_sql deletes the object */
+    const char *in_use_message;   /* a foreign key keeps it: 409 in_use_code */
+    const char *in_use_code;
 } change_t;
 
-/* On success answers 200 with the document after the change. */
+/* On success answers 200 with the document after the change (for a
+ * removal: as it was). The audit row's tenant is the document's tenant_id,
+ * none when that is empty (platform objects). */
 void change_apply(api_request_t *request, api_response_t *response,
                   const change_t *change);
 

@@ -86,6 +86,11 @@ void issuers_remove(api_request_t *request, api_response_t *response);
 void models_list(api_request_t *request, api_response_t *response);
 void models_create(api_request_t *request, api_response_t *response);
 
+/* pools.c */
+void pools_list(api_request_t *request, api_response_t *response);
+void pools_set(api_request_t *request, api_response_t *response);
+void pools_remove(api_request_t *request, api_response_t *response);
+
 /* usage_report.c */
 void usage_report(api_request_t *request, api_response_t *response);
 void usage_report_monthly(api_request_t *request, api_response_t *response);

@@ -196,41 +196,20 @@ issuers_add(api_request_t *request, api_response_t *response)
 void
 issuers_remove(api_request_t *request, api_response_t *response)
 {
-    char        tenant_id[24], object[64];
-    json_t     *before = NULL;
-    db_error_t  error;
-    int         state;
+    char     object[64], not_found[64];
+    change_t change = {
+        .document_sql = document_sql,
+        .update_sql = delete_sql,
+        .params = { request->params[0] },
+        .param_count = 1,
+        .action = "issuer.remove",
+        .object = object,
+        .not_found_code = "issuer_not_found",
+        .not_found_message = not_found,
+        .removes = true,
+    };
 
     snprintf(object, sizeof(object), "issuer:%s", request->params[0]);
-    if (api_begin(request, &error) != 0) {
-        api_database_error(response, &error);
-        return;
-    }
-    state = change_read_document(request->db, document_sql, request->params[0],
-                                 tenant_id, &before, &error);
-    if (state > 0 && !api_may_act_on(request, tenant_id)) {
-        json_decref(before);
-        state = 0;
-    }
-    if (state <= 0) {
-        api_rollback(request);
-        if (state < 0) {
-            api_database_error(response, &error);
-        } else {
-            api_error(response, 404, "invalid_request_error", "issuer_not_found",
-                      "issuer %s not found", request->params[0]);
-        }
-        return;
-    }
-    if (db_exec(request->db, delete_sql, 1, &request->params[0], &error) != 0
-        || audit_record(request->db, &request->caller, tenant_id, "issuer.remove",
-                        object, before, NULL, &error) != 0
-        || api_commit(request, &error) != 0)
-    {
-        api_rollback(request);
-        json_decref(before);
-        api_database_error(response, &error);
-        return;
-    }
-    api_ok(response, 200, before);
+    snprintf(not_found, sizeof(not_found), "issuer %s not found", request->params[0]);
+    change_apply(request, response, &change);
 }

@@ -178,16 +178,7 @@ kinds_problem(const json_t *body, char *message, size_t size)
 static void
 answer_list(api_request_t *request, api_response_t *response, const char *tenant_id)
 {
-    bool        found;
-    db_error_t  error;
-    json_t     *list;
-
-    list = db_query_json(request->db, list_sql, 1, &tenant_id, &found, &error);
-    if (list == NULL) {
-        api_database_error(response, &error);
-        return;
-    }
-    api_ok(response, 200, list);
+    api_answer_query(request, response, 200, list_sql, 1, &tenant_id);
 }
 
 void

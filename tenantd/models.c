@@ -34,16 +34,7 @@ static const char upsert_sql[] =
 void
 models_list(api_request_t *request, api_response_t *response)
 {
-    db_error_t  error;
-    bool        found;
-    json_t     *list;
-
-    list = db_query_json(request->db, list_sql, 0, NULL, &found, &error);
-    if (list == NULL) {
-        api_database_error(response, &error);
-        return;
-    }
-    api_ok(response, 200, list);
+    api_answer_query(request, response, 200, list_sql, 0, NULL);
 }
 
 static void

@@ -44,16 +44,7 @@ static void
 answer_list(api_request_t *request, api_response_t *response, const char *tenant_id,
             int status)
 {
-    bool        found;
-    db_error_t  error;
-    json_t     *list;
-
-    list = db_query_json(request->db, list_sql, 1, &tenant_id, &found, &error);
-    if (list == NULL) {
-        api_database_error(response, &error);
-        return;
-    }
-    api_ok(response, status, list);
+    api_answer_query(request, response, status, list_sql, 1, &tenant_id);
 }
 
 void

@@ -113,34 +113,16 @@ tenants_answer_list(api_request_t *request, api_response_t *response, const char
 {
     char        tenant_id[24];
     const char *params[1] = { tenant_id };
-    bool        found;
-    db_error_t  error;
-    json_t     *list;
 
-    if (tenants_find(request, response, tenant_id) != 1) {
-        return;
+    if (tenants_find(request, response, tenant_id) == 1) {
+        api_answer_query(request, response, 200, sql, 1, params);
     }
-    list = db_query_json(request->db, sql, 1, params, &found, &error);
-    if (list == NULL) {
-        api_database_error(response, &error);
-        return;
-    }
-    api_ok(response, 200, list);
 }
 
 void
 tenants_list(api_request_t *request, api_response_t *response)
 {
-    db_error_t  error;
-    bool        found;
-    json_t     *list;
-
-    list = db_query_json(request->db, list_sql, 0, NULL, &found, &error);
-    if (list == NULL) {
-        api_database_error(response, &error);
-        return;
-    }
-    api_ok(response, 200, list);
+    api_answer_query(request, response, 200, list_sql, 0, NULL);
 }
 
 void

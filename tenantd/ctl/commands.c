@@ -185,6 +185,9 @@ static int check_audit_page(const struct ctl_invocation *inv, struct ctl_error *
     "\"max_tokens_cap\":" CAP ",\"quota_fail_mode\":\"" MODE "\","                          \
     "\"admin_claim\":\"roles\",\"admin_value\":\"llmoin-admin\","                            \
     "\"created_at\":\"" CREATED "\",\"updated_at\":\"" UPDATED "\"}"
+#define EXAMPLE_POOL_DEFAULT                                                                 \
+    "{\"name\":\"default\",\"description\":\"shared pool\",\"models\":1,"                       \
+    "\"created_at\":\"2026-11-29T22:00:00Z\"}"
 #define EXAMPLE_TENANT(SLUG, NAME, STATUS, RESTRICTED, HOSTS, CREATED, UPDATED) \
     EXAMPLE_TENANT_QUOTA(SLUG, NAME, STATUS, RESTRICTED, HOSTS, "4096", "closed", CREATED, UPDATED)
 #define EXAMPLE_TENANT_HAMBURG                                                      \
@@ -617,6 +620,52 @@ const struct ctl_command ctl_commands[] = {
         .example = { "model", "add", "llama-3.1-8b", "--pool", "default" },
         .example_response = "{\"alias\":\"llama-3.1-8b\",\"pool\":\"default\","
                             "\"upstream_model\":null,\"created_at\":\"2026-11-29T22:00:00Z\"}",
+    },
+    {
+        .words = "pool list",
+        .handler = cmd_api,
+        .summary = "List inference pools and how many model aliases each serves",
+        .method = "GET",
+        .path = "/admin/v1/pools",
+        .view = VIEW_POOLS,
+        .example = { "pool", "list" },
+        .example_response = "{\"data\":[" EXAMPLE_POOL_DEFAULT ",{\"name\":\"gpu_hh\","
+                            "\"description\":\"H100 nodes in Hamburg\",\"models\":0,"
+                            "\"created_at\":\"2026-11-29T22:10:00Z\"}]}",
+    },
+    {
+        .words = "pool set",
+        .handler = cmd_api,
+        .summary = "Register an inference pool or describe it anew",
+        .description = "A pool is an nginx upstream named llmoin_pool_NAME: define the upstream\n"
+                       "in nginx's configuration (and reload nginx) before model aliases or\n"
+                       "tenants' dedicated allow-list entries are sent to it.",
+        .method = "PUT",
+        .path = "/admin/v1/pools/{NAME}",
+        .view = VIEW_OBJECT,
+        .args = { { .name = "NAME", .kind = KIND_TEXT, .dest = DEST_PATH,
+                    .help = "Pool name: a lowercase letter, then lowercase letters, digits or _" } },
+        .options = {
+            { .name = "--description", .metavar = "TEXT", .kind = KIND_TEXT, .required = true,
+              .dest = DEST_BODY, .field = "description",
+              .help = "What the pool is, e.g. \"H100 nodes in Hamburg\"" },
+        },
+        .example = { "pool", "set", "gpu_hh", "--description", "H100 nodes in Hamburg" },
+        .example_response = "{\"name\":\"gpu_hh\",\"description\":\"H100 nodes in Hamburg\","
+                            "\"models\":0,\"created_at\":\"2026-11-29T22:10:00Z\"}",
+    },
+    {
+        .words = "pool remove",
+        .handler = cmd_api,
+        .summary = "Remove an inference pool that serves no model",
+        .method = "DELETE",
+        .path = "/admin/v1/pools/{NAME}",
+        .view = VIEW_OBJECT,
+        .args = { { .name = "NAME", .kind = KIND_TEXT, .dest = DEST_PATH,
+                    .help = "Pool name" } },
+        .example = { "pool", "remove", "gpu_hh" },
+        .example_response = "{\"name\":\"gpu_hh\",\"description\":\"H100 nodes in Hamburg\","
+                            "\"models\":0,\"created_at\":\"2026-11-29T22:10:00Z\"}",
     },
     {
         .words = "model list",

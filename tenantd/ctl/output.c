@@ -44,6 +44,14 @@ static const struct column model_columns[] = {
     { NULL, NULL, false },
 };
 
+static const struct column pool_columns[] = {
+    { "NAME", "name", false },
+    { "MODELS", "models", false },
+    { "DESCRIPTION", "description", false },
+    { "CREATED", "created_at", false },
+    { NULL, NULL, false },
+};
+
 static const struct column issuer_columns[] = {
     { "ID", "id", false },
     { "ISSUER", "issuer", false },
@@ -859,6 +867,7 @@ static const struct list_view {
     { VIEW_TENANTS, tenant_columns, NULL, NULL },
     { VIEW_KEYS, key_columns, NULL, NULL },
     { VIEW_MODELS, model_columns, NULL, NULL },
+    { VIEW_POOLS, pool_columns, NULL, NULL },
     { VIEW_ISSUERS, issuer_columns, NULL, NULL },
     { VIEW_TENANT_MODELS, tenant_model_columns, tenant_models_preface, NULL },
     { VIEW_LIMITS, limit_columns, limits_preface, limits_row },

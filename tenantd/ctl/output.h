@@ -25,6 +25,7 @@ enum ctl_view {
     VIEW_USAGE,   /* usage report with rows and totals */
     VIEW_MONTHLY, /* monthly report: {"month","tenants":[...],"models":[...],"totals"} */
     VIEW_MODELS,  /* {"data":[model...]} */
+    VIEW_POOLS,   /* {"data":[pool...]} */
     VIEW_ISSUERS, /* {"data":[issuer...]} */
     VIEW_TENANT_MODELS, /* {"tenant","models_restricted","data":[allowed model...]} */
     VIEW_TOKEN,   /* an object whose "token" is all that table mode prints */

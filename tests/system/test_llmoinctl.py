@@ -504,3 +504,22 @@ def test_tenant_update_quota_settings(stack):
     assert (status, answer["error"]["message"]) == (
         400, "field 'max_tokens_cap' must be an integer from 1 to 1000000")
     assert stack.ctl_json("tenant", "show", "berlin")["max_tokens_cap"] == 1000000
+
+
+def test_pool_set_list_remove_with_audit(stack):
+    created = stack.ctl_json("pool", "set", "gpu_hh", "--description", "H100 nodes in Hamburg")
+    assert (created["name"], created["models"]) == ("gpu_hh", 0)
+    stack.ctl_json("pool", "set", "gpu_hh", "--description", "H100 nodes, 8 GPUs")
+    stack.ctl_json("model", "add", "llama-70b", "--pool", "gpu_hh")
+    listed = {p["name"]: p for p in stack.ctl_json("pool", "list")["data"]}
+    assert listed["gpu_hh"]["description"] == "H100 nodes, 8 GPUs"
+    assert listed["gpu_hh"]["models"] == 1
+    refused = stack.ctl("pool", "remove", "gpu_hh", check=False)
+    assert refused.returncode == 1
+    assert "pool 'gpu_hh' still serves a model" in refused.stderr
+    stack.ctl_json("model", "add", "llama-70b", "--pool", "default")
+    assert stack.ctl_json("pool", "remove", "gpu_hh")["name"] == "gpu_hh"
+    assert "gpu_hh" not in {p["name"] for p in stack.ctl_json("pool", "list")["data"]}
+    actions = [action for (action,) in stack.sql(
+        "SELECT action FROM audit_log WHERE object = 'pool:gpu_hh' ORDER BY seq")]
+    assert actions == ["pool.create", "pool.update", "pool.remove"]

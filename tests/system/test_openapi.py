@@ -794,6 +794,7 @@ FIELD_TABLES = {
     ("keys.c", "create_fields"): ("POST", "/admin/v1/tenants/{slug}/keys"),
     ("issuers.c", "add_fields"): ("POST", "/admin/v1/tenants/{slug}/issuers"),
     ("tenant_models.c", "allow_fields"): ("POST", "/admin/v1/tenants/{slug}/models"),
+    ("pools.c", "pool_fields"): ("PUT", "/admin/v1/pools/{pool}"),
     ("limits.c", "put_fields"): ("PUT", "/admin/v1/tenants/{slug}/limits"),
     ("models.c", "model_fields"): ("POST", "/admin/v1/models"),
     ("dev_idp_admin.c", "token_fields"): ("POST", "/admin/v1/tenants/{slug}/dev-token"),
@@ -1002,6 +1003,7 @@ def source_errors():
         found |= {(int(status), code) for status, code in re.findall(
             r'api_error\(\s*\w+,\s*(\d{3}),\s*"\w+",\s*"(\w+)"', source)}
         found |= {(404, code) for code in re.findall(r'\.not_found_code\s*=\s*"(\w+)"', source)}
+        found |= {(409, code) for code in re.findall(r'\.in_use_code\s*=\s*"(\w+)"', source)}
         # caller.c: a refused credential, answered by dispatch
         found |= {(int(status), code) for status, code in re.findall(
             r'refuse\(\s*\w+,\s*(\d{3}),\s*"(\w+)"', source)}
@@ -1309,6 +1311,22 @@ def test_every_route_answers_as_documented(stack, doc):
     changed = api("PATCH", "/admin/v1/tenants/{slug}", "/admin/v1/tenants/hamburg",
                   {"hosts": hosts})
     assert (changed["hosts"], changed["name"]) == (hosts, tenant["name"])
+
+    # Pools: a new one, described anew, in use by a model alias, removed
+    # once the alias moved away.
+    pool, template = "/admin/v1/pools/gpu_hh", "/admin/v1/pools/{pool}"
+    assert api("PUT", template, pool, {"description": "H100 in Hamburg"}, status=201) == {
+        "name": "gpu_hh", "description": "H100 in Hamburg", "models": 0,
+        "created_at": api("GET", "/admin/v1/pools")["data"][1]["created_at"]}
+    assert api("PUT", template, pool, {"description": "H100, 8 GPUs"})["description"] \
+        == "H100, 8 GPUs"
+    api("POST", "/admin/v1/models", body={"alias": "openapi/pooled", "pool": "gpu_hh"},
+        status=201)
+    assert [p["models"] for p in api("GET", "/admin/v1/pools")["data"]] == [1, 1]
+    api("DELETE", template, pool, status=409)
+    api("POST", "/admin/v1/models", body={"alias": "openapi/pooled", "pool": "default"})
+    assert api("DELETE", template, pool)["name"] == "gpu_hh"
+    api("DELETE", template, pool, status=404)
 
     model = {"alias": "openapi/probe-1.0", "pool": "default"}
     assert api("POST", "/admin/v1/models", body=model, status=201)["upstream_model"] is None
@@ -1761,6 +1779,9 @@ ERRORS = [
      "tenant_not_found", CLEAR_LIMITS),
     ("POST", "/admin/v1/models", {"alias": "llama-3.1-8b"}, 400, "invalid_body",
      ("POST", "/admin/v1/models")),
+    ("PUT", "/admin/v1/pools/gpu_bremen", {}, 400, "invalid_body", ("PUT", "/admin/v1/pools/{pool}")),
+    ("DELETE", "/admin/v1/pools/GPU", None, 400, "invalid_parameter",
+     ("DELETE", "/admin/v1/pools/{pool}")),
     ("POST", "/admin/v1/models", {"alias": "llama-3.1-8b", "pool": "gpu_bremen"},
      400, "pool_not_found", ("POST", "/admin/v1/models")),
     ("GET", "/admin/v1/tenants/nirgendwo/usage", None, 404, "tenant_not_found",
@@ -1866,6 +1887,8 @@ ERRORS = [
 # Errors this module provokes in tests of their own.
 PROVOKED_ELSEWHERE = {
     (401, "token_required"): "test_tcp_listener_needs_a_token",
+    (404, "pool_not_found"): "test_every_route_answers_as_documented",
+    (409, "pool_in_use"): "test_every_route_answers_as_documented",
     (401, "invalid_token"): "test_tcp_listener_needs_a_token",
     (503, "database_unavailable"): "test_database_down_is_documented",
     (409, "conflict"): "test_a_race_for_a_host_name_is_a_conflict",

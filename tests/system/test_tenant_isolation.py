@@ -120,6 +120,7 @@ BODIES = {
     ("POST", "/admin/v1/tenants/{slug}/models"): {"alias": SIM_MODEL},
     ("PUT", "/admin/v1/tenants/{slug}/limits"): {"scope": "user", "subject": "bob", "rpm": 1},
     ("POST", "/admin/v1/models"): {"alias": "evil-model", "pool": "default"},
+    ("PUT", "/admin/v1/pools/{pool}"): {"description": "übernommen"},
     ("POST", "/admin/v1/tenants/{slug}/dev-token"): {"user": "mallory"},
     ("POST", "/admin/v1/tenants/{slug}/offboard"): {"confirm": B},
     ("POST", "/admin/v1/apply"): {"slug": B, "name": "Übernommen"},
@@ -135,7 +136,7 @@ NOT_FOUND = {"{slug}": "tenant_not_found", "{key_id}": "key_not_found",
 
 def aimed_at_b(pattern, world):
     return (pattern.replace("{slug}", B).replace("{key_id}", world["key_b"])
-            .replace("{issuer_id}", world["issuer_b"]))
+            .replace("{issuer_id}", world["issuer_b"]).replace("{pool}", "default"))
 
 
 def test_the_matrix_covers_every_route():

@@ -21,12 +21,13 @@ expect() {
     fi
 }
 
-expect "tenant key issuer model limits usage report audit dev-token health completion" llmoinctl ""
+expect "tenant key issuer model pool limits usage report audit dev-token health completion" llmoinctl ""
 expect "tenant" llmoinctl t
 expect "dev-token" llmoinctl d
 expect "create list show update suspend resume dev-idp apply offboard" llmoinctl tenant ""
 expect "add list remove" llmoinctl issuer ""
 expect "add list allow disallow allowed" llmoinctl model ""
+expect "list set remove" llmoinctl pool ""
 expect "allow allowed" llmoinctl model allo
 expect "show suspend" llmoinctl tenant s
 expect "create list revoke" llmoinctl --output json key ""
