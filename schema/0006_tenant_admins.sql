@@ -54,6 +54,36 @@ $$;
 ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_scope ON tenants
     USING (llmoin_may_see(id)) WITH CHECK (llmoin_may_see(id));
+-- Tenants come and go by operators only.
+CREATE POLICY operators_create ON tenants AS RESTRICTIVE FOR INSERT
+    WITH CHECK (llmoin_is_operator());
+CREATE POLICY operators_delete ON tenants AS RESTRICTIVE FOR DELETE
+    USING (llmoin_is_operator());
+
+-- In its own tenant row a tenant admin may change only what its own routes
+-- change (allowing a model restricts the tenant to its allow-list): what
+-- the provider allots or decides (status, hosts, caps, fail mode, who is
+-- an admin, the pseudonym key) stays the operators', also in the database.
+CREATE FUNCTION llmoin_tenant_columns_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_user = 'llmoin_api' AND NOT llmoin_is_operator()
+       AND (NEW.slug, NEW.name, NEW.status, NEW.hosts, NEW.dev_idp, NEW.max_tokens_cap,
+            NEW.quota_fail_mode, NEW.admin_claim, NEW.admin_value, NEW.pseudonym_secret,
+            NEW.created_at)
+           IS DISTINCT FROM
+           (OLD.slug, OLD.name, OLD.status, OLD.hosts, OLD.dev_idp, OLD.max_tokens_cap,
+            OLD.quota_fail_mode, OLD.admin_claim, OLD.admin_value, OLD.pseudonym_secret,
+            OLD.created_at)
+    THEN
+        RAISE EXCEPTION 'only operators change this setting of a tenant'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER tenants_columns_guard BEFORE UPDATE ON tenants
+    FOR EACH ROW EXECUTE FUNCTION llmoin_tenant_columns_guard();
 
 -- Every table of a tenant's rows. A tenant admin reads its tenant's audit
 -- rows and appends rows of its own tenant; platform-wide audit rows
@@ -72,13 +102,35 @@ BEGIN
 END;
 $$;
 
+-- Within its own tenant a tenant admin still cannot write what the
+-- provider allots: the tenant's own limits (scope tenant) and dedicated
+-- pools. And every audit row a tenant admin writes names the caller
+-- tenantd authenticated (app.actor).
+CREATE POLICY operators_tenant_limits_insert ON limits AS RESTRICTIVE FOR INSERT
+    WITH CHECK (scope <> 'tenant' OR llmoin_is_operator());
+CREATE POLICY operators_tenant_limits_update ON limits AS RESTRICTIVE FOR UPDATE
+    USING (scope <> 'tenant' OR llmoin_is_operator())
+    WITH CHECK (scope <> 'tenant' OR llmoin_is_operator());
+CREATE POLICY operators_tenant_limits_delete ON limits AS RESTRICTIVE FOR DELETE
+    USING (scope <> 'tenant' OR llmoin_is_operator());
+CREATE POLICY operators_pools_insert ON tenant_models AS RESTRICTIVE FOR INSERT
+    WITH CHECK (pool_name IS NULL OR llmoin_is_operator());
+CREATE POLICY operators_pools_update ON tenant_models AS RESTRICTIVE FOR UPDATE
+    USING (true) WITH CHECK (pool_name IS NULL OR llmoin_is_operator());
+CREATE POLICY callers_own_name ON audit_log AS RESTRICTIVE FOR INSERT
+    WITH CHECK (llmoin_is_operator() OR actor = current_setting('app.actor', true));
+
 -- Models and pools are the platform's: everybody reads, operators write.
 -- Ingestion's bookkeeping is the operators' only.
 DO $$
 DECLARE
     name text;
 BEGIN
-    FOREACH name IN ARRAY ARRAY['models', 'pools', 'ingest_offsets', 'ingest_rejects'] LOOP
+    FOREACH name IN ARRAY ARRAY['models', 'pools', 'ingest_offsets', 'ingest_rejects',
+                                'schema_migrations'] LOOP
+        -- schema_migrations is tenantd's (tenantd/migrations.c): absent when
+        -- the files are applied by hand
+        CONTINUE WHEN to_regclass(name) IS NULL;
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
         EXECUTE format('CREATE POLICY operators_write ON %I USING (llmoin_is_operator())'
                        ' WITH CHECK (llmoin_is_operator())', name);
@@ -132,8 +184,25 @@ ALTER VIEW api_limit_docs SET (security_invoker = true);
 -- Checks that must see every tenant's rows run with the owner's rights: the
 -- audit chain links to the newest row of all tenants; a host name is unique
 -- across tenants.
-ALTER FUNCTION llmoin_audit_chain() SECURITY DEFINER;
-ALTER FUNCTION llmoin_hosts_unique() SECURITY DEFINER;
+ALTER FUNCTION llmoin_audit_chain() SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION llmoin_hosts_unique() SECURITY DEFINER SET search_path = public, pg_temp;
+
+-- Why fetching an issuer's keys failed is for operators: the reason names
+-- hosts and ports tenantd reached (or not) inside the provider's network.
+CREATE OR REPLACE VIEW api_issuer_docs WITH (security_invoker = true) AS
+SELECT i.id, i.tenant_id, t.slug AS tenant_slug,
+       json_build_object('id', i.id, 'tenant', t.slug, 'issuer', i.issuer,
+                         'audience', i.audience, 'jwks_uri', i.jwks_uri,
+                         'keys', coalesce(jsonb_array_length(i.jwks -> 'keys'), 0),
+                         'user_claim', i.user_claim, 'groups_claim', i.groups_claim,
+                         'leeway_seconds', i.leeway_seconds,
+                         'jwks_fetched_at', llmoin_time(i.jwks_fetched_at),
+                         'jwks_error', CASE WHEN llmoin_is_operator() OR i.jwks_error IS NULL
+                                            THEN i.jwks_error
+                                            ELSE 'the keys could not be fetched; the provider''s'
+                                                 ' operators see why' END,
+                         'created_at', llmoin_time(i.created_at)) AS doc
+  FROM tenant_issuers i JOIN tenants t ON t.id = i.tenant_id;
 
 CREATE OR REPLACE VIEW api_tenant_docs WITH (security_invoker = true) AS
 SELECT t.id AS tenant_id, t.slug,

@@ -254,6 +254,14 @@ authorise(const api_route_t *route, const api_request_t *request,
     if (route->anonymous || request->caller.role == API_ROLE_OPERATOR) {
         return true;
     }
+    if (route->tenant_admins && request->caller.tenant_suspended
+        && strcmp(route->method, "GET") != 0)
+    {
+        api_error(response, 403, "permission_error", "tenant_suspended",
+                  "tenant '%s' is suspended: its admins may look, not change; ask the "
+                  "provider's operators", request->caller.tenant_slug);
+        return false;
+    }
     if (!route->tenant_admins) {
         api_error(response, 403, "permission_error", "operators_only",
                   "%s %s is for the provider's operators; a tenant admin of '%s' may "
@@ -396,18 +404,20 @@ connect_database(api_request_t *request, api_response_t *response)
  * app.role and app.tenant_id allow. */
 static const char scope_sql[] =
     "SELECT set_config('role', 'llmoin_api', true),"
-    " set_config('app.role', $1, true), set_config('app.tenant_id', $2, true)";
+    " set_config('app.role', $1, true), set_config('app.tenant_id', $2, true),"
+    " set_config('app.actor', $3, true)";
 
 static bool
 open_transaction(api_request_t *request, api_response_t *response)
 {
-    const char *params[2];
+    const char *params[3];
     db_error_t  error;
 
     params[0] = request->caller.role == API_ROLE_OPERATOR ? "operator" : "tenant_admin";
     params[1] = request->caller.tenant_id;
+    params[2] = request->caller.name;
     if (db_begin(request->db, &error) != 0
-        || db_exec(request->db, scope_sql, 2, params, &error) != 0)
+        || db_exec(request->db, scope_sql, 3, params, &error) != 0)
     {
         db_rollback(request->db);
         api_database_error(response, &error);
@@ -423,6 +433,15 @@ close_transaction(api_request_t *request, api_response_t *response)
 
     if (response->status >= 400) {
         db_rollback(request->db);
+        return;
+    }
+    /* COMMIT of a failed transaction answers ROLLBACK without an error: a
+     * handler that answered success after a failed statement wrote nothing. */
+    if (PQtransactionStatus(request->db) != PQTRANS_INTRANS) {
+        db_rollback(request->db);
+        api_error(response, 500, "server_error", "database_error",
+                  "the change could not be completed; nothing was written");
+        log_error("event=transaction_failed_unnoticed");
         return;
     }
     if (db_commit(request->db, &error) != 0) {

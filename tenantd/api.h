@@ -32,6 +32,7 @@ typedef struct api_caller {
                                   * "admin:hamburg:alice" */
     char       tenant_id[24];    /* tenant admins: their tenant's id */
     char       tenant_slug[40];  /* tenant admins: their tenant's slug */
+    bool       tenant_suspended; /* tenant admins: their tenant is suspended */
     /* role NONE after a credential was refused: 401 or 403, a code and why */
     int        refusal_status;
     const char *refusal_code;

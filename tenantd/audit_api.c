@@ -161,7 +161,6 @@ check_number(api_request_t *request, api_response_t *response, const char *name,
     return true;
 }
 
-/* Answers 200 with the JSON document sql makes, or the database's error. */
 /* Reads limit and before into list_sql's $4 and $3: false (400 answered)
  * when one is not what it must be. */
 static bool

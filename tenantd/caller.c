@@ -1,6 +1,7 @@
 #include "caller.h"
 
 #include "db.h"
+#include "dev_idp.h"
 #include "handlers.h"
 #include "log.h"
 
@@ -29,7 +30,7 @@ static struct timespec operator_keys_mtime;
 /* The issuer a token names, with its tenant and that tenant's admin role. */
 static const char issuer_sql[] =
     "SELECT t.id::text, t.slug, t.admin_claim, t.admin_value, i.audience,"
-    " i.jwks::text, i.user_claim, i.leeway_seconds"
+    " i.jwks::text, i.user_claim, i.leeway_seconds, t.status = 'suspended'"
     " FROM tenant_issuers i JOIN tenants t ON t.id = i.tenant_id WHERE i.issuer = $1";
 
 static void
@@ -60,6 +61,8 @@ read_operator_keys(char *error, size_t error_size)
     int           rc;
 
     if (stat(caller_config->operator_jwks, &info) != 0) {
+        llmoin_jwks_free(&operator_keys);
+        memset(&operator_keys_mtime, 0, sizeof(operator_keys_mtime));
         snprintf(error, error_size, "cannot read the file");
         return -1;
     }
@@ -87,12 +90,15 @@ read_operator_keys(char *error, size_t error_size)
     }
     rc = llmoin_jwks_parse_text(text, (size_t) length, &keys, NULL, error, error_size);
     free(text);
+    operator_keys_mtime = info.st_mtim;
+    llmoin_jwks_free(&operator_keys);
     if (rc != LLMOIN_JWK_OK) {
+        /* A file replaced to revoke a key must not leave the old keys in
+         * force because the new one is broken: no key verifies until it is
+         * fixed (logged once per change of the file). */
         return -1;
     }
-    llmoin_jwks_free(&operator_keys);
     operator_keys = keys;
-    operator_keys_mtime = info.st_mtim;
     return 0;
 }
 
@@ -214,6 +220,7 @@ verify_tenant_admin(const char *token, size_t length, const llmoin_jwt_t *jwt,
         return;
     }
     caller->role = API_ROLE_TENANT_ADMIN;
+    caller->tenant_suspended = strcmp(PQgetvalue(issuer, 0, 8), "t") == 0;
     snprintf(caller->tenant_id, sizeof(caller->tenant_id), "%s", PQgetvalue(issuer, 0, 0));
     snprintf(caller->tenant_slug, sizeof(caller->tenant_slug), "%s",
              PQgetvalue(issuer, 0, 1));
@@ -244,6 +251,26 @@ identify_tenant_admin(const char *token, size_t length, const llmoin_jwt_t *jwt,
         verify_tenant_admin(token, length, jwt, issuer, caller);
     }
     PQclear(issuer);
+}
+
+const char *
+caller_reserved_issuer(const api_caller_t *caller, const char *issuer)
+{
+    char dev_prefix[CONFIG_STRING_MAX + 16];
+
+    if (caller_config->operator_issuer[0] != '\0'
+        && strcmp(issuer, caller_config->operator_issuer) == 0)
+    {
+        return "it is the provider's operator issuer";
+    }
+    dev_idp_issuer("", dev_prefix, sizeof(dev_prefix));
+    if (caller->role != API_ROLE_OPERATOR
+        && strncmp(issuer, dev_prefix, strlen(dev_prefix)) == 0)
+    {
+        return "it belongs to the development identity provider (operators turn it on "
+               "per tenant)";
+    }
+    return NULL;
 }
 
 void

@@ -28,6 +28,12 @@
 int caller_init(const tenantd_config_t *config, char *error, size_t error_size);
 void caller_done(void);
 
+/* Why a tenant's issuer may not be this one (NULL: it may): the provider's
+ * operator issuer signs operators in, never a tenant's users; and the
+ * development identity provider's issuers are its own (turned on per tenant
+ * by operators), not for tenant admins to claim. */
+const char *caller_reserved_issuer(const api_caller_t *caller, const char *issuer);
+
 /* The value of an Authorization header (NULL: none) -> *caller. */
 void caller_from_authorization(const char *authorization, api_caller_t *caller);
 

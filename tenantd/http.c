@@ -155,7 +155,7 @@ handle(listener_kind_t kind, struct MHD_Connection *connection, const char *url,
        const char *method, pending_request_t *pending, api_response_t *response)
 {
     api_request_t request;
-    char          safe_method[32], safe_path[512];
+    char          safe_method[32], safe_path[512], safe_caller[320];
 
     memset(&request, 0, sizeof(request));
     request.method = method;
@@ -180,8 +180,9 @@ handle(listener_kind_t kind, struct MHD_Connection *connection, const char *url,
     } else {
         api_dispatch(&request, response);
     }
-    log_info("event=admin_request caller=%s method=%s path=\"%s\" status=%d",
-             request.caller.name[0] ? request.caller.name : "unknown",
+    log_info("event=admin_request caller=\"%s\" method=%s path=\"%s\" status=%d",
+             log_safe(request.caller.name[0] ? request.caller.name : "unknown", safe_caller,
+                      sizeof(safe_caller)),
              log_safe(method, safe_method, sizeof(safe_method)),
              log_safe(url, safe_path, sizeof(safe_path)), response->status);
 }
@@ -269,37 +270,38 @@ on_completed(void *cls, struct MHD_Connection *connection, void **request_state,
     }
 }
 
+/* Requests of one listener are served by a few threads, so that one slow
+ * report or offboarding does not hold up everybody else; each thread has
+ * its own database connection (api.c). */
+#define LISTENER_THREADS 4
+
 static struct MHD_Daemon *
 start_daemon(listener_t *listener, int socket_fd, const struct sockaddr *address)
 {
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    unsigned int          flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    struct MHD_OptionItem options[8];
+    size_t                n = 0;
 
+    options[n++] = (struct MHD_OptionItem) { MHD_OPTION_NOTIFY_COMPLETED,
+                                             (intptr_t) on_completed, NULL };
+    options[n++] = (struct MHD_OptionItem) { MHD_OPTION_URI_LOG_CALLBACK,
+                                             (intptr_t) on_uri, NULL };
+    options[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL };
+    options[n++] = (struct MHD_OptionItem) { MHD_OPTION_THREAD_POOL_SIZE,
+                                             LISTENER_THREADS, NULL };
     if (socket_fd >= 0) {
-        return MHD_start_daemon(flags, 0, NULL, NULL, on_request, listener,
-                                MHD_OPTION_LISTEN_SOCKET, socket_fd,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-                                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
-                                MHD_OPTION_END);
+        options[n++] = (struct MHD_OptionItem) { MHD_OPTION_LISTEN_SOCKET, socket_fd, NULL };
+    } else {
+        options[n++] = (struct MHD_OptionItem) { MHD_OPTION_SOCK_ADDR, 0, (void *) address };
     }
-    if (tls_key != NULL) {
-        return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, listener,
-                                MHD_OPTION_SOCK_ADDR, address,
-                                MHD_OPTION_HTTPS_MEM_KEY, tls_key,
-                                MHD_OPTION_HTTPS_MEM_CERT, tls_cert,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-                                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
-                                MHD_OPTION_END);
+    if (socket_fd < 0 && tls_key != NULL) {
+        flags |= MHD_USE_TLS;
+        options[n++] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key };
+        options[n++] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert };
     }
+    options[n] = (struct MHD_OptionItem) { MHD_OPTION_END, 0, NULL };
     return MHD_start_daemon(flags, 0, NULL, NULL, on_request, listener,
-                            MHD_OPTION_SOCK_ADDR, address,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
-                            MHD_OPTION_END);
+                            MHD_OPTION_ARRAY, options, MHD_OPTION_END);
 }
 
 /* A PEM file, whole (certificates and keys are a few kilobytes). */

@@ -2,6 +2,7 @@
  * bound to exactly one tenant. Keys come inline (jwks) or from jwks_uri,
  * which jwks_fetch.c fetches and refreshes. */
 #include "audit.h"
+#include "caller.h"
 #include "change.h"
 #include "handlers.h"
 #include "jwks_fetch.h"
@@ -38,11 +39,20 @@ static const char list_sql[] =
     "SELECT json_build_object('data', coalesce(json_agg(doc ORDER BY id), '[]'))"
     " FROM api_issuer_docs WHERE tenant_id = $1::bigint";
 
+/* The most identity providers one tenant trusts. Keys of every issuer with
+ * a jwks_uri are fetched one after another (jwks_fetch.c): a tenant with
+ * many slow issuers would hold up every other tenant's key rotation. */
+#define ISSUERS_PER_TENANT 10
+
+/* No row when the tenant has ISSUERS_PER_TENANT already. */
 static const char insert_sql[] =
     "INSERT INTO tenant_issuers (tenant_id, issuer, audience, jwks_uri, jwks,"
     " user_claim, groups_claim, leeway_seconds)"
-    " VALUES ($1::bigint, $2, $3, $4, $5::jsonb, coalesce($6, 'sub'), $7,"
-    " coalesce($8::integer, 60)) RETURNING id::text";
+    " SELECT $1::bigint, $2, $3, $4, $5::jsonb, coalesce($6, 'sub'), $7,"
+    " coalesce($8::integer, 60)"
+    " WHERE (SELECT count(*) FROM tenant_issuers WHERE tenant_id = $1::bigint) < 10"
+    " RETURNING id::text";
+_Static_assert(ISSUERS_PER_TENANT == 10, "insert_sql says 10");
 
 static const char document_sql[] =
     "SELECT tenant_id::text, doc FROM api_issuer_docs WHERE id = $1::bigint";
@@ -118,13 +128,17 @@ static int
 insert_issuer(PGconn *conn, const char *params[8], char id[24], db_error_t *error)
 {
     PGresult *result = db_query(conn, insert_sql, 8, params, error);
+    int       inserted;
 
     if (result == NULL) {
         return -1;
     }
-    snprintf(id, 24, "%s", PQgetvalue(result, 0, 0));
+    inserted = PQntuples(result);
+    if (inserted == 1) {
+        snprintf(id, 24, "%s", PQgetvalue(result, 0, 0));
+    }
     PQclear(result);
-    return 0;
+    return inserted == 1 ? 0 : 1;
 }
 
 static void
@@ -133,6 +147,7 @@ store_issuer(api_request_t *request, api_response_t *response, const char *tenan
 {
     char        *jwks_text = NULL, id[24], ignored[24], object[600], leeway[24];
     const char  *params[8];
+    int          inserted = -1;
     const json_t *jwks = json_object_get(body, "jwks");
     json_t      *document = NULL;
     db_error_t   error;
@@ -153,7 +168,7 @@ store_issuer(api_request_t *request, api_response_t *response, const char *tenan
     snprintf(object, sizeof(object), "issuer:%.500s", params[1]);
 
     if (api_begin(request, &error) != 0
-        || insert_issuer(request->db, params, id, &error) != 0
+        || (inserted = insert_issuer(request->db, params, id, &error)) != 0
         || change_read_document(request->db, document_sql, id, ignored, &document,
                                 &error) != 1
         || audit_record(request->db, &request->caller, tenant_id, "issuer.add",
@@ -162,7 +177,11 @@ store_issuer(api_request_t *request, api_response_t *response, const char *tenan
     {
         api_rollback(request);
         json_decref(document);
-        if (db_error_is(&error, DB_UNIQUE_VIOLATION)) {
+        if (inserted == 1) {
+            api_error(response, 409, "invalid_request_error", "issuer_limit",
+                      "tenant '%s' trusts %d identity providers already, the most there "
+                      "may be; remove one first", request->params[0], ISSUERS_PER_TENANT);
+        } else if (db_error_is(&error, DB_UNIQUE_VIOLATION)) {
             answer_conflict(request, response, params[1]);
         } else {
             api_database_error(response, &error);
@@ -177,8 +196,9 @@ store_issuer(api_request_t *request, api_response_t *response, const char *tenan
 void
 issuers_add(api_request_t *request, api_response_t *response)
 {
-    char    message[512], tenant_id[24];
-    json_t *body;
+    char        message[512], tenant_id[24];
+    const char *reserved, *jwks_uri;
+    json_t     *body;
 
     body = validate_body(request->body, request->body_length, add_fields, message,
                          sizeof(message));
@@ -187,7 +207,20 @@ issuers_add(api_request_t *request, api_response_t *response)
         json_decref(body);
         return;
     }
-    if (tenants_find(request, response, tenant_id) == 1) {
+    reserved = caller_reserved_issuer(&request->caller,
+                                      json_string_value(json_object_get(body, "issuer")));
+    jwks_uri = json_string_value(json_object_get(body, "jwks_uri"));
+    if (jwks_uri != NULL && strncmp(jwks_uri, "http://", 7) == 0
+        && !api_require_operator(request, response, "field 'jwks_uri' with http:// (this "
+                                 "machine)"))
+    {
+        json_decref(body);
+        return;
+    }
+    if (reserved != NULL) {
+        api_error(response, 403, "permission_error", "issuer_reserved",
+                  "field 'issuer' cannot name this issuer: %s", reserved);
+    } else if (tenants_find(request, response, tenant_id) == 1) {
         store_issuer(request, response, tenant_id, body);
     }
     json_decref(body);

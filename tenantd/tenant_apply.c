@@ -309,7 +309,9 @@ refuse(apply_t *apply, const char *part, const api_response_t *answer)
     const char   *code = json_string_value(json_object_get(error, "code"));
     const char   *message = json_string_value(json_object_get(error, "message"));
 
-    api_error(apply->response, answer->status, type != NULL ? type : "server_error",
+    /* An answer without an error body is a failure too, and must roll back. */
+    api_error(apply->response, answer->status >= 400 ? answer->status : 500,
+              type != NULL ? type : "server_error",
               code != NULL ? code : "database_error", "%s: %s", part,
               message != NULL ? message : "failed");
 }
@@ -848,6 +850,8 @@ apply_document(apply_t *apply)
     return good && apply_tenant_settings(apply);
 }
 
+static const char lock_tenant_sql[] = "SELECT 1 FROM tenants WHERE slug = $1 FOR UPDATE";
+
 void
 tenant_apply(api_request_t *request, api_response_t *response)
 {
@@ -862,7 +866,11 @@ tenant_apply(api_request_t *request, api_response_t *response)
     }
     apply.slug = json_string_value(json_object_get(apply.document, "slug"));
     apply.changes = json_array();
-    if (api_begin(request, &error) != 0) {
+    /* The tenant's row first, as the single handlers lock it before the
+     * audit chain's head: the other order could deadlock with them. */
+    if (api_begin(request, &error) != 0
+        || db_exec(request->db, lock_tenant_sql, 1, &apply.slug, &error) != 0)
+    {
         api_database_error(response, &error);
     } else if (apply_document(&apply)) {
         if (dry_run) {

@@ -1902,6 +1902,10 @@ NOT_PROVOKED = {
                               "the role: test_tenant_isolation.py",
     (403, "not_a_tenant_admin"): "needs tenant issuers and HTTPS: test_tenant_isolation.py",
     (403, "operators_only"): "needs a tenant admin over HTTPS: test_tenant_isolation.py",
+    (403, "tenant_suspended"): "needs a tenant admin over HTTPS: test_tenant_isolation.py",
+    (403, "issuer_reserved"): "needs the operator issuer or a tenant admin: "
+                              "test_tenant_isolation.py",
+    (409, "issuer_limit"): "needs ten issuers first: test_tenant_isolation.py",
     (400, "dev_idp_off"): "the stack runs tenantd with dev_idp = true",
     (500, "database_error"): "needs PostgreSQL to refuse a statement tenantd sends",
     (500, "key_generation_failed"): "needs OpenSSL's random generator to fail",

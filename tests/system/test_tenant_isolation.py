@@ -392,3 +392,110 @@ def test_unsafe_settings_stop_tenantd(arguments, message):
 def test_plain_http_to_the_https_listener_gets_no_answer(api, world):
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(api.base.replace("https:", "http:") + "/admin/v1/health", timeout=5)
+
+
+# --- what review found: suspension, reserved issuers, operator-only columns -----------
+
+def test_admins_of_a_suspended_tenant_may_look_not_change(stack, api, world):
+    token = api.admin_token(A)
+    stack.ctl_json("tenant", "suspend", A)
+    try:
+        assert api.call("GET", f"/admin/v1/tenants/{A}/keys", token).status_code == 200
+        refused = api.call("POST", f"/admin/v1/tenants/{A}/keys", token, body={"user": "x"})
+        assert refused.status_code == 403
+        assert refused.json()["error"] == {
+            "message": f"tenant '{A}' is suspended: its admins may look, not change; ask the "
+                       "provider's operators",
+            "type": "permission_error", "code": "tenant_suspended"}
+    finally:
+        stack.ctl_json("tenant", "resume", A)
+
+
+def test_no_tenant_may_trust_the_operator_issuer(stack, api, world):
+    body = {"issuer": api.provider.issuer, "audience": "llmoin-admin",
+            "jwks": api.provider.jwks()}
+    for token in (api.admin_token(A), api.operator_token()):
+        answer = api.call("POST", f"/admin/v1/tenants/{A}/issuers", token, body=body)
+        assert answer.status_code == 403, answer.text
+        assert answer.json()["error"] == {
+            "message": "field 'issuer' cannot name this issuer: it is the provider's "
+                       "operator issuer",
+            "type": "permission_error", "code": "issuer_reserved"}
+
+
+def test_tenant_admins_cannot_claim_development_issuers_or_plain_http(stack, api, world):
+    token = api.admin_token(A)
+    dev = {"issuer": f"http://127.0.0.1:{stack.env['LLMOIN_NGINX_PORT']}/dev-idp/land-z",
+           "audience": "x", "jwks": api.idps[A][0].jwks()}
+    answer = api.call("POST", f"/admin/v1/tenants/{A}/issuers", token, body=dev)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (403, "issuer_reserved")
+    local = {"issuer": "https://login.land-a.example/other", "audience": "x",
+             "jwks_uri": f"http://127.0.0.1:{stack.env['LLMOIN_TENANTD_PORT']}/"}
+    answer = api.call("POST", f"/admin/v1/tenants/{A}/issuers", token, body=local)
+    assert answer.status_code == 403
+    assert answer.json()["error"]["message"] == (
+        "field 'jwks_uri' with http:// (this machine): only the provider's operators may "
+        "set this")
+
+
+def test_tenant_admins_see_that_keys_failed_not_why(stack, api, world):
+    stack.sql("UPDATE tenant_issuers SET jwks_error = 'Failed to connect to 10.0.0.7 port 22'"
+              " WHERE id = %s", api.idps[A][1])
+    try:
+        token = api.admin_token(A)
+        shown = api.call("GET", f"/admin/v1/tenants/{A}/issuers", token).json()["data"]
+        assert shown[0]["jwks_error"] == ("the keys could not be fetched; the provider's "
+                                          "operators see why")
+        shown = api.call("GET", f"/admin/v1/tenants/{A}/issuers",
+                         api.operator_token()).json()["data"]
+        assert shown[0]["jwks_error"] == "Failed to connect to 10.0.0.7 port 22"
+    finally:
+        stack.sql("UPDATE tenant_issuers SET jwks_error = NULL WHERE id = %s", api.idps[A][1])
+
+
+def test_a_tenant_trusts_ten_issuers_at_most(stack, api, world):
+    token = api.operator_token()
+    stack.create_tenant("land-many")
+    for n in range(10):
+        body = {"issuer": f"https://login{n}.land-many.example/", "audience": "x",
+                "jwks": api.idps[A][0].jwks()}
+        assert api.call("POST", "/admin/v1/tenants/land-many/issuers", token,
+                        body=body).status_code == 201
+    body = {"issuer": "https://login10.land-many.example/", "audience": "x",
+            "jwks": api.idps[A][0].jwks()}
+    answer = api.call("POST", "/admin/v1/tenants/land-many/issuers", token, body=body)
+    assert answer.status_code == 409
+    assert answer.json()["error"] == {
+        "message": "tenant 'land-many' trusts 10 identity providers already, the most there "
+                   "may be; remove one first",
+        "type": "invalid_request_error", "code": "issuer_limit"}
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE tenants SET status = 'suspended' WHERE id = {a}",
+    "UPDATE tenants SET max_tokens_cap = 1000000 WHERE id = {a}",
+    "UPDATE tenants SET admin_claim = 'sub', admin_value = 'x' WHERE id = {a}",
+    "UPDATE tenants SET hosts = '{{evil.example}}' WHERE id = {a}",
+    "UPDATE tenants SET quota_fail_mode = 'open' WHERE id = {a}",
+    "INSERT INTO tenants (slug, name) VALUES ('land-x', 'X')",
+    "INSERT INTO limits (tenant_id, scope, subject, rpm) VALUES ({a}, 'tenant', '', 1)",
+    "INSERT INTO tenant_models (tenant_id, model_alias, pool_name)"
+    " VALUES ({a}, 'llmoin-sim', 'default')",
+    "INSERT INTO audit_log (actor, tenant_id, action, object)"
+    " VALUES ('operator:anna', {a}, 'x', 'x')",
+])
+def test_rls_alone_keeps_what_operators_allot(stack, world, statement):
+    """Within its own tenant a tenant admin's scope cannot write what only
+    operators may: the database refuses it, whatever a handler does."""
+    connection, cursor = as_api_role(stack, ("tenant_admin", world["a"]))
+    try:
+        cursor.execute("SELECT set_config('app.actor', 'admin:land-a:admin', false)")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute(statement.format(a=world["a"]))
+        cursor.execute("DELETE FROM tenants WHERE id = %s", (world["a"],))
+        assert cursor.rowcount == 0
+        cursor.execute("UPDATE tenants SET models_restricted = models_restricted"
+                       " WHERE id = %s", (world["a"],))
+        assert cursor.rowcount == 1, "what its own routes change stays changeable"
+    finally:
+        connection.close()
