@@ -85,6 +85,23 @@ $$;
 CREATE TRIGGER tenants_columns_guard BEFORE UPDATE ON tenants
     FOR EACH ROW EXECUTE FUNCTION llmoin_tenant_columns_guard();
 
+-- A dedicated pool of an allow-list entry is the operators' to give or take.
+CREATE FUNCTION llmoin_dedicated_pool_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_user = 'llmoin_api' AND NOT llmoin_is_operator()
+       AND NEW.pool_name IS DISTINCT FROM
+           (CASE WHEN TG_OP = 'UPDATE' THEN OLD.pool_name END)
+    THEN
+        RAISE EXCEPTION 'only operators give a tenant a dedicated pool'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER tenant_models_pool_guard BEFORE INSERT OR UPDATE ON tenant_models
+    FOR EACH ROW EXECUTE FUNCTION llmoin_dedicated_pool_guard();
+
 -- Every table of a tenant's rows. A tenant admin reads its tenant's audit
 -- rows and appends rows of its own tenant; platform-wide audit rows
 -- (tenant_id NULL) are the operators'.
@@ -103,8 +120,8 @@ END;
 $$;
 
 -- Within its own tenant a tenant admin still cannot write what the
--- provider allots: the tenant's own limits (scope tenant) and dedicated
--- pools. And every audit row a tenant admin writes names the caller
+-- provider allots: the tenant's own limits (scope tenant); dedicated pools
+-- are kept by the trigger above. And every audit row a tenant admin writes names the caller
 -- tenantd authenticated (app.actor).
 CREATE POLICY operators_tenant_limits_insert ON limits AS RESTRICTIVE FOR INSERT
     WITH CHECK (scope <> 'tenant' OR llmoin_is_operator());
@@ -113,10 +130,6 @@ CREATE POLICY operators_tenant_limits_update ON limits AS RESTRICTIVE FOR UPDATE
     WITH CHECK (scope <> 'tenant' OR llmoin_is_operator());
 CREATE POLICY operators_tenant_limits_delete ON limits AS RESTRICTIVE FOR DELETE
     USING (scope <> 'tenant' OR llmoin_is_operator());
-CREATE POLICY operators_pools_insert ON tenant_models AS RESTRICTIVE FOR INSERT
-    WITH CHECK (pool_name IS NULL OR llmoin_is_operator());
-CREATE POLICY operators_pools_update ON tenant_models AS RESTRICTIVE FOR UPDATE
-    USING (true) WITH CHECK (pool_name IS NULL OR llmoin_is_operator());
 CREATE POLICY callers_own_name ON audit_log AS RESTRICTIVE FOR INSERT
     WITH CHECK (llmoin_is_operator() OR actor = current_setting('app.actor', true));
 

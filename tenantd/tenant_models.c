@@ -24,11 +24,14 @@ static const char list_sql[] =
     "   FROM api_tenant_model_docs d WHERE d.tenant_id = t.id), '[]'))"
     " FROM tenants t WHERE t.id = $1::bigint";
 
+/* A tenant admin allowing a model again keeps the dedicated pool an
+ * operator gave it; an operator's call says the pool (none: the shared one). */
 static const char allow_sql[] =
     "WITH allowed AS ("
     "  INSERT INTO tenant_models (tenant_id, model_alias, pool_name)"
     "  VALUES ($1::bigint, $2, $3)"
-    "  ON CONFLICT (tenant_id, model_alias) DO UPDATE SET pool_name = EXCLUDED.pool_name"
+    "  ON CONFLICT (tenant_id, model_alias) DO UPDATE SET pool_name = CASE"
+    "    WHEN llmoin_is_operator() THEN EXCLUDED.pool_name ELSE tenant_models.pool_name END"
     "  RETURNING 1)"
     " UPDATE tenants SET models_restricted = true, updated_at = now()"
     " WHERE id = $1::bigint AND EXISTS (SELECT 1 FROM allowed)";

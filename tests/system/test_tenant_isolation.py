@@ -499,3 +499,14 @@ def test_rls_alone_keeps_what_operators_allot(stack, world, statement):
         assert cursor.rowcount == 1, "what its own routes change stays changeable"
     finally:
         connection.close()
+
+
+def test_re_allowing_a_model_keeps_the_operators_dedicated_pool(stack, api, world):
+    operator, admin = api.operator_token(), api.admin_token(A)
+    path = f"/admin/v1/tenants/{A}/models"
+    assert api.call("POST", path, operator,
+                    body={"alias": SIM_MODEL, "pool": "default"}).status_code == 200
+    again = api.call("POST", path, admin, body={"alias": SIM_MODEL})
+    assert again.status_code == 200, again.text
+    entry = next(m for m in again.json()["data"] if m["alias"] == SIM_MODEL)
+    assert entry["dedicated_pool"] is True
