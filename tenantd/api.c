@@ -351,11 +351,13 @@ match_pattern(const char *pattern, const char *path,
     while (*pattern != '\0' && *path != '\0') {
         if (*pattern == '{') {
             length = strcspn(path, "/");
-            if (length == 0 || length >= 256 || count == API_MAX_PATH_PARAMS) {
+            if (length == 0 || count == API_MAX_PATH_PARAMS) {
                 return false;
             }
-            memcpy(storage[count], path, length);
-            storage[count][length] = '\0';
+            /* Too long to be any parameter: kept empty, so that its check
+             * refuses it (400) rather than no route matching (404). */
+            memcpy(storage[count], path, length < 256 ? length : 0);
+            storage[count][length < 256 ? length : 0] = '\0';
             params[count] = storage[count];
             count++;
             path += length;

@@ -553,6 +553,8 @@ API_CASES = [
     (
         "path_encoded_slash", "GET", "/admin/v1/tenants/hamburg%2Fkeys", None,
         400, "invalid_parameter", f"path parameter 'slug' must be a tenant slug: {SLUG_HELP}"),
+    ("path_slug_of_300_characters", "GET", "/admin/v1/tenants/" + "a" * 300, None,
+     400, "invalid_parameter", f"path parameter 'slug' must be a tenant slug: {SLUG_HELP}"),
 ]
 
 
