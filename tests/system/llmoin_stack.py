@@ -121,9 +121,12 @@ class Stack:
         self.wait_key_works(secret)
         return key_id, secret
 
-    def wait_key_works(self, secret, timeout=3.0):
+    def wait_key_works(self, secret, timeout=10.0):
+        """Until the key is accepted, and every nginx worker has the
+        snapshot that holds it (one worker accepting it is not all)."""
         wait_until(lambda: self.models(secret).status_code == 200, timeout=timeout,
                    what="key accepted by the gateway")
+        wait_snapshot_applied(self, lambda snapshot: True, timeout=timeout)
 
     # --- the gateway --------------------------------------------------------
 
