@@ -31,9 +31,9 @@
     " 'completion_tokens', coalesce(completion_tokens, 0),"                   \
     " 'total_tokens', coalesce(prompt_tokens + completion_tokens, 0)"
 
-#define FIRST_DAY \
-    "coalesce($2::date, date_trunc('month', now() AT TIME ZONE 'Europe/Berlin')::date)"
-#define LAST_DAY "coalesce($3::date, (now() AT TIME ZONE 'Europe/Berlin')::date)"
+/* The report's days; check_parameters fills in the defaults. */
+#define FIRST_DAY "$2::date"
+#define LAST_DAY "$3::date"
 
 /*
  * The tenant's daily rollup rows of the range are summed per value of a

@@ -24,12 +24,14 @@ ADMIN_ROLE = "llmoin-admin"
 
 
 def on_socket(stack, method, path, body=None):
-    """(status, document) of a call over tenantd's unix socket (an operator)."""
+    """(status, document) of a call over tenantd's unix socket (an operator);
+    body is a JSON value, or bytes sent as they are."""
+    if body is not None and not isinstance(body, bytes):
+        body = json.dumps(body).encode()
     connection = UnixHTTPConnection(stack.env["LLMOIN_SOCKET"])
     try:
         headers = {"Content-Type": "application/json"} if body is not None else {}
-        connection.request(method, path, body=None if body is None else json.dumps(body),
-                           headers=headers)
+        connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         data = response.read()
     finally:

@@ -28,7 +28,8 @@ import pytest
 import requests
 
 from identity import Idp
-from llmoin_stack import (SOURCE, UnixHTTPConnection, read_snapshot, redis_client, wait_until)
+from llmoin_stack import SOURCE, read_snapshot, redis_client, wait_until
+from management import on_socket as api
 
 EXAMPLES = SOURCE / "docs" / "examples"
 STATES = ("hamburg", "niedersachsen", "bremen", "sachsen-anhalt", "rheinland-pfalz")
@@ -41,20 +42,6 @@ LIMIT_KINDS = ("rpm", "tpm", "concurrent", "monthly_tokens")
 
 
 # --- plumbing ----------------------------------------------------------------
-
-def api(stack, method, path, body=None):
-    """(status, document) of a call on tenantd's socket, as an operator."""
-    connection = UnixHTTPConnection(stack.env["LLMOIN_SOCKET"])
-    try:
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        connection.request(method, path, body=data, headers=headers)
-        response = connection.getresponse()
-        text = response.read()
-    finally:
-        connection.close()
-    return response.status, json.loads(text) if text else None
-
 
 def audit_rows(stack):
     return stack.sql("SELECT count(*) FROM audit_log")[0][0]
@@ -383,15 +370,8 @@ def test_apply_refuses_documents_that_are_not_fit(stack, states, applied):
     ]
     before, audit = state_view(stack, "bremen"), audit_rows(stack)
     for body, message in cases:
-        connection = UnixHTTPConnection(stack.env["LLMOIN_SOCKET"])
-        try:
-            connection.request("POST", "/admin/v1/apply", body=body,
-                               headers={"Content-Type": "application/json"})
-            response = connection.getresponse()
-            answer = json.loads(response.read())
-        finally:
-            connection.close()
-        assert response.status == 400, answer
+        status, answer = api(stack, "POST", "/admin/v1/apply", body)
+        assert status == 400, answer
         assert answer["error"]["code"] == "invalid_body"
         assert message in answer["error"]["message"], (message, answer)
     status, answer = api(stack, "POST", "/admin/v1/apply?dry_run=yes",
