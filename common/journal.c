@@ -212,7 +212,7 @@ read_record(reader_t *reader, llmoin_journal_record_t *record)
     static const char *const versions[] = { "1", NULL };
     static const char *const quotas[] = { "checked", "unchecked", "none", NULL };
     static const char *const functions[] = { "", "chat", "summarize", "write",
-                                             "research", NULL };
+                                             "research", "plain_language", NULL };
     char                     stream[4], version[4], ignored[32];
     long long                status;
     double                   request_time, timestamp;

@@ -13,7 +13,7 @@
  *    "usage":"reported"|"estimated"|"none","stream":"0"|"1",
  *    "request_time":"0.042","groups":"staff,lab"|"",
  *    "quota":"checked"|"unchecked"|"none",
- *    "function":"chat"|"summarize"|"write"|"research"|"",
+ *    "function":"chat"|"summarize"|"write"|"research"|"plain_language"|"",
  *    "first_byte_time":"0.123"|""}
  *
  * groups: the caller's groups, comma-separated (the token's groups claim;
@@ -26,7 +26,10 @@
  * function: the entry function of the web page (X-LLMoin-Function, checked
  * by the gateway), "" for none. first_byte_time: seconds from the start of
  * the request to the first byte of the answer, "" when no byte was sent.
- * Both came after groups and quota: a line without them reads as "".
+ * Both came after groups and quota: a line without them reads as "". A new
+ * entry function goes into the gateway's list (ngx_http_llmoin_headers.c),
+ * this parser's and, by a new migration, the check on usage_events.function
+ * alike: a line the parser accepts must fit the table.
  *
  * No prompt or answer text is ever part of a line. llmoin_journal_parse
  * checks every field; on failure it names the field and the problem.
@@ -62,7 +65,8 @@ typedef struct llmoin_journal_record {
     long      request_time_ms;
     char      groups[LLMOIN_JOURNAL_GROUPS_MAX + 1];    /* "" when none */
     char      quota[16];                /* checked, unchecked, none */
-    char      function[16];             /* chat, summarize, write, research, "" */
+    char      function[16];             /* chat, summarize, write, research,
+                                           plain_language, "" */
     long      first_byte_ms;            /* -1 when no answer byte was sent */
 } llmoin_journal_record_t;
 

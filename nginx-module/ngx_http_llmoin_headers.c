@@ -70,7 +70,7 @@ ngx_http_llmoin_entry_function(ngx_http_request_t *r, ngx_str_t *function)
 
     static ngx_str_t  functions[] = {
         ngx_string("chat"), ngx_string("summarize"), ngx_string("write"),
-        ngx_string("research")
+        ngx_string("research"), ngx_string("plain_language")
     };
 
     ngx_str_null(function);

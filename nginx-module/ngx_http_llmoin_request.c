@@ -5,7 +5,8 @@
  * set the trusted headers for the upstream.
  *
  *   X-LLMoin-Function not one of
- *   chat|summarize|write|research -> 400
+ *   chat|summarize|write|research|
+ *   plain_language                -> 400
  *   no body, or no "model" in it  -> 400
  *   body not a JSON object        -> 400
  *   key revoked or expired, tenant
@@ -130,7 +131,8 @@ ngx_http_llmoin_admit(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
                                       "invalid_function",
                                       "The header X-LLMoin-Function must be "
                                       "given at most once, as chat, "
-                                      "summarize, write or research.");
+                                      "summarize, write, research or "
+                                      "plain_language.");
     }
 
     rc = ngx_http_llmoin_body_bytes(r, &body);

@@ -22,8 +22,9 @@
  *   $llmoin_token_issuer        that token's issuer (a trusted one)
  *   $llmoin_quota               checked | unchecked (quota store down, the
  *                               tenant fails open) | none (no limit applied)
- *   $llmoin_function            chat | summarize | write | research, from
- *                               X-LLMoin-Function; "" without it
+ *   $llmoin_function            chat | summarize | write | research |
+ *                               plain_language, from X-LLMoin-Function;
+ *                               "" without it
  *   $llmoin_first_byte_time     seconds from the request's start to the
  *                               answer's first byte ("0.123"); "" if none
  */

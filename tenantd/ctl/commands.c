@@ -852,9 +852,10 @@ const struct ctl_command ctl_commands[] = {
                        "--from the report starts on the first of the current month, without --to\n"
                        "it ends today. By group, a request counts for each of its user's groups\n"
                        "(the TOTAL row counts it once); a request without groups, or without an\n"
-                       "entry function of the web page (chat, summarize, write, research), is\n"
-                       "under (none). ESTIMATED: requests whose usage the gateway estimated (a\n"
-                       "stream cut short); FAILED: requests answered with status 400 or above.",
+                       "entry function of the web page (chat, summarize, write, research,\n"
+                       "plain_language), is under (none). ESTIMATED: requests whose usage the\n"
+                       "gateway estimated (a stream cut short); FAILED: requests answered with\n"
+                       "status 400 or above.",
         .method = "GET",
         .path = "/admin/v1/tenants/{TENANT}/usage",
         .view = VIEW_USAGE,

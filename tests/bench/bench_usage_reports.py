@@ -61,7 +61,8 @@ import uuid
 SOURCE = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(SOURCE / "tests" / "system"))
 
-FUNCTIONS = ["summarize", "write", "research", None]   # besides chat, one a day per user
+# besides chat, one a day per user
+FUNCTIONS = ["summarize", "write", "research", "plain_language", None]
 
 # One generated request per (day d, user u, request r): the columns of
 # usage_events. %(tenant)s, %(prefix)s (one per tenant, keeps request ids
@@ -82,7 +83,8 @@ SELECT lpad(to_hex(%(prefix)s), 8, '0') || lpad(to_hex(d), 8, '0')
        CASE WHEN (u + r) %% 53 = 0 THEN 'estimated' ELSE 'reported' END AS usage_source,
        'amt-' || (u %% 60) || CASE WHEN u %% 7 = 0 THEN ',it' ELSE '' END AS groups,
        CASE WHEN r %% 2 = 0 THEN 'chat'
-            ELSE (ARRAY['summarize', 'write', 'research', NULL])[(u + d) %% 4 + 1] END
+            ELSE (ARRAY['summarize', 'write', 'research', 'plain_language', NULL])
+                   [(u + d) %% 5 + 1] END
          AS function,
        100 + (u + r) %% 400 AS first_byte_ms
   FROM generate_series(%(first_day)s, %(last_day)s) d,
@@ -266,7 +268,7 @@ def time_reports(stack, args):
 
 def journal_lines(tenant, count, users):
     now = time.time()
-    functions = ["chat", "summarize", "write", "research", ""]
+    functions = ["chat", "summarize", "write", "research", "plain_language", ""]
     for i in range(count):
         user = random.randrange(users)
         status = 502 if i % 97 == 0 else 200
@@ -280,7 +282,7 @@ def journal_lines(tenant, count, users):
             "usage": "estimated" if i % 53 == 0 else "reported", "stream": "1",
             "request_time": "1.234", "groups": f"amt-{user % 60}" + (",it" if user % 7 == 0
                                                                    else ""),
-            "quota": "checked", "function": functions[(user + i) % 5],
+            "quota": "checked", "function": functions[(user + i) % 6],
             "first_byte_time": "0.120"}) + "\n"
 
 

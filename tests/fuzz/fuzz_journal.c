@@ -62,7 +62,8 @@ static void check_record(const llmoin_journal_record_t *r)
     FUZZ_CHECK(strcmp(r->function, "") == 0 || strcmp(r->function, "chat") == 0 ||
                    strcmp(r->function, "summarize") == 0 ||
                    strcmp(r->function, "write") == 0 ||
-                   strcmp(r->function, "research") == 0,
+                   strcmp(r->function, "research") == 0 ||
+                   strcmp(r->function, "plain_language") == 0,
                "function");
     FUZZ_CHECK(r->first_byte_ms >= -1 &&
                    r->first_byte_ms <=

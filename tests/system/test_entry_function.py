@@ -1,8 +1,9 @@
 """The entry function and the time to the first answer byte in the usage
-journal: the web page names its function (chat, summarize, write, research)
-with X-LLMoin-Function, the one X-LLMoin-* header a client may send; the
-gateway checks it and writes it, and when the answer's first byte went out,
-into the journal line (tenantd stores both with the usage row)."""
+journal: the web page names its function (chat, summarize, write, research,
+plain_language) with X-LLMoin-Function, the one X-LLMoin-* header a client
+may send; the gateway checks it and writes it, and when the answer's first
+byte went out, into the journal line (tenantd stores both with the usage
+row)."""
 
 import http.client
 import json
@@ -12,7 +13,7 @@ import pytest
 
 from llmoin_stack import SIM_MODEL, wait_until
 
-FUNCTIONS = ("chat", "summarize", "write", "research")
+FUNCTIONS = ("chat", "summarize", "write", "research", "plain_language")
 
 
 def post(stack, secret, headers=(), stream=False):
@@ -76,6 +77,8 @@ def test_without_the_header_the_function_is_empty(stack, secret):
     [("X-LLMoin-Function", "translate")],
     [("X-LLMoin-Function", "")],
     [("X-LLMoin-Function", "chat,write")],
+    [("X-LLMoin-Function", "plain-language")],
+    [("X-LLMoin-Function", "plain_languages")],
     [("X-LLMoin-Function", "chat"), ("X-LLMoin-Function", "write")],
 ])
 def test_another_value_or_the_header_twice_is_refused_before_anything_runs(stack, secret, headers):
@@ -84,7 +87,7 @@ def test_another_value_or_the_header_twice_is_refused_before_anything_runs(stack
     assert response.status_code == 400, response.text
     assert response.json()["error"] == {
         "message": "The header X-LLMoin-Function must be given at most once, as chat, "
-                   "summarize, write or research.",
+                   "summarize, write, research or plain_language.",
         "type": "invalid_request_error", "param": None, "code": "invalid_function"}
     assert stack.sim_tenant("funktionen")["requests"] == before
 

@@ -6,6 +6,9 @@ them) or come from real requests through the gateway; the reports
 behind them) must give exactly the sums computed here from the lines, per
 value of every grouping. Each test uses months of its own, so that the
 operators' report over all tenants stays predictable.
+
+Migration 0009 (the entry function plain_language) is checked in a
+database of its own that holds usage stored before it.
 """
 
 import csv
@@ -17,9 +20,10 @@ import signal
 import uuid
 import zoneinfo
 
+import psycopg2
 import pytest
 
-from llmoin_stack import UnixHTTPConnection, SIM_MODEL, wait_until
+from llmoin_stack import SOURCE, UnixHTTPConnection, SIM_MODEL, wait_until
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 COUNTERS = ("requests", "estimated_requests", "failed_requests", "prompt_tokens",
@@ -135,14 +139,16 @@ def march(stack):
     users = ["anna", "bernd", "cem", "dörte"]
     group_lists = ["", "it", "it,recht", "recht,,bau amt,recht", ","]
     models = [SIM_MODEL, "llama-3.1-8b", "mistral-7b"]
-    functions = [None, "", "chat", "summarize", "write", "research"]
+    functions = [None, "", "chat", "summarize", "write", "research", "plain_language"]
+    statuses = [200, 200, 200, 502, 429, 200, 499]
     records = []
     for i in range(90):
         when = utc("2026-03-02T06:00:00") + datetime.timedelta(hours=i * 2 + i % 3)
         records.append(line(
             altona, users[i % 4], when, model=models[i % 3], groups=group_lists[i % 5],
-            function=functions[i % 6], first_byte=None if i % 6 == 0 else f"0.{i:03d}",
-            status=[200, 200, 200, 502, 429, 200, 499][i % 7],
+            function=functions[i % 7], first_byte=None if i % 7 == 0 else f"0.{i:03d}",
+            # one step further each round of functions: each meets every status
+            status=statuses[(i + i // 7) % 7],
             usage=["reported", "estimated", "reported", "none"][i % 4],
             prompt=i + 1, completion=2 * i + 3))
     append(stack, records[:40] + [line(other, "anna", utc("2026-03-04T10:00:00"))]
@@ -188,7 +194,7 @@ def test_a_range_of_days_and_csv(stack, march):
     assert table[0].split() == ["FUNCTION", "REQUESTS", "PROMPT", "COMPLETION", "TOTAL",
                                 "ESTIMATED", "FAILED"]
     assert [row.split()[0] for row in table[1:]] == [
-        "(none)", "chat", "research", "summarize", "write", "TOTAL"]
+        "(none)", "chat", "plain_language", "research", "summarize", "write", "TOTAL"]
 
 
 def test_a_replayed_journal_changes_no_rollup(stack, march):
@@ -286,16 +292,17 @@ def test_bad_function_or_first_byte_time_is_a_reject(stack):
         ("field 'first_byte_time' is longer than a week",
          line(tenant, "anna", when, first_byte="604800.5")),
     ]
-    good = line(tenant, "anna", when, function="research", first_byte="")
+    good = line(tenant, "anna", when, function="plain_language", first_byte="")
     append(stack, [record for _, record in bad] + [good])
 
     for reason, record in bad:
         assert stack.sql("SELECT reason FROM ingest_rejects WHERE line LIKE %s",
                          f"%{record['request_id']}%") == [(reason,)]
     assert stack.sql("SELECT request_id, function, first_byte_ms FROM usage_events"
-                     " WHERE tenant_id = %s", tenant) == [(good["request_id"], "research", None)]
+                     " WHERE tenant_id = %s", tenant) == [
+        (good["request_id"], "plain_language", None)]
     assert usage(stack, "bergedorf", "function", "2026-04-01", "2026-04-30")["rows"] == [
-        {"key": "research", **counters([good])}]
+        {"key": "plain_language", **counters([good])}]
 
 
 # --- the operators' monthly report -----------------------------------------------------
@@ -347,7 +354,7 @@ def test_a_month_without_usage(stack):
 
 def test_real_requests_by_function(stack):
     _, secret = stack.onboard("funk", "erika")
-    sent = {"chat": 2, "summarize": 1, "": 1}
+    sent = {"chat": 2, "summarize": 1, "plain_language": 1, "": 1}
     for function, count in sent.items():
         for _ in range(count):
             headers = {"X-LLMoin-Function": function} if function else {}
@@ -358,10 +365,10 @@ def test_real_requests_by_function(stack):
     sent["write"] = 1
     tenant = stack.sql("SELECT id FROM tenants WHERE slug = 'funk'")[0][0]
 
-    rows = wait_until(lambda: (lambda r: r if len(r) == 5 else None)(stack.sql(
+    rows = wait_until(lambda: (lambda r: r if len(r) == 6 else None)(stack.sql(
         "SELECT coalesce(function, ''), prompt_tokens, completion_tokens, first_byte_ms,"
         " request_time_ms FROM usage_events WHERE tenant_id = %s", tenant)),
-        timeout=10, what="5 requests ingested")
+        timeout=10, what="6 requests ingested")
     assert all(0 <= first <= total for _, _, _, first, total in rows), rows
     report = stack.ctl_json("usage", "funk", "--by", "function")
     assert {r["key"]: r["requests"] for r in report["rows"]} == sent
@@ -369,7 +376,61 @@ def test_real_requests_by_function(stack):
         mine = [r for r in rows if r[0] == row["key"]]
         assert (row["prompt_tokens"], row["completion_tokens"]) == (
             sum(r[1] for r in mine), sum(r[2] for r in mine))
-    assert report["totals"]["requests"] == 5 == stack.ledger("funk")[0]
+    assert report["totals"]["requests"] == 6 == stack.ledger("funk")[0]
+
+
+# --- migration 0009 --------------------------------------------------------------------------
+
+@pytest.fixture
+def database_before_0009(stack):
+    """A database of the node's PostgreSQL with migrations 0001 to 0008 only."""
+    dsn = stack.env["LLMOIN_PG_DSN"]
+    admin = psycopg2.connect(dsn.replace("dbname=llmoin", "dbname=postgres"))
+    admin.autocommit = True
+    admin.cursor().execute("CREATE DATABASE usage_before_0009")
+    connection = psycopg2.connect(dsn.replace("dbname=llmoin", "dbname=usage_before_0009"))
+    connection.autocommit = True
+    try:
+        for path in sorted((SOURCE / "schema").glob("000[1-8]_*.sql")):
+            with connection:
+                connection.cursor().execute(path.read_text())
+        yield connection.cursor()
+    finally:
+        connection.close()
+        admin.cursor().execute("DROP DATABASE usage_before_0009")
+        admin.close()
+
+
+def test_migration_0009_admits_plain_language_in_old_and_new_partitions(database_before_0009):
+    sql = database_before_0009.execute
+    sql("INSERT INTO tenants (slug, name) VALUES ('altona', 'Altona') RETURNING id")
+    tenant = database_before_0009.fetchone()[0]
+
+    def insert(request_id, when, function):
+        sql("SELECT llmoin_ensure_usage_partition(%s)", (when,))
+        sql("INSERT INTO usage_events (request_id, ts, tenant_id, user_id, model, status,"
+            " prompt_tokens, completion_tokens, usage_source, stream, node, function)"
+            " VALUES (%s, %s, %s, 'anna', 'm', 200, 1, 2, 'reported', false, 'n', %s)",
+            (request_id, when, tenant, function))
+
+    insert("before", "2026-03-10T10:00:00Z", "research")
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        insert("too-early", "2026-03-10T10:00:00Z", "plain_language")
+
+    with database_before_0009.connection:
+        sql((SOURCE / "schema" / "0009_plain_language.sql").read_text())
+
+    insert("old-partition", "2026-03-11T10:00:00Z", "plain_language")
+    insert("new-partition", "2026-04-11T10:00:00Z", "plain_language")
+    for when in ("2026-03-12T10:00:00Z", "2026-04-12T10:00:00Z"):
+        for function in ("translate", "Plain_Language", "plain-language", ""):
+            with pytest.raises(psycopg2.errors.CheckViolation):
+                insert("refused", when, function)
+    sql("SELECT request_id, tableoid::regclass::text, function FROM usage_events ORDER BY ts")
+    assert database_before_0009.fetchall() == [
+        ("before", "usage_events_2026_03", "research"),
+        ("old-partition", "usage_events_2026_03", "plain_language"),
+        ("new-partition", "usage_events_2026_04", "plain_language")]
 
 
 # --- bad parameters --------------------------------------------------------------------------

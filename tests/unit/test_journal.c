@@ -713,7 +713,8 @@ static void test_quota_choices(void **state)
 static void test_function_and_first_byte(void **state)
 {
     (void)state;
-    static const char *const functions[] = {"chat", "summarize", "write", "research", ""};
+    static const char *const functions[] = {"chat", "summarize", "write", "research",
+                                            "plain_language", ""};
     llmoin_journal_record_t r;
     char value[32];
 
@@ -764,7 +765,9 @@ static void test_function_unknown(void **state)
     (void)state;
     static const char *const unknown[] = {"\"Chat\"", "\"CHAT\"", "\"translate\"",
                                           "\" chat\"", "\"chat \"", "\"chat,write\"",
-                                          "\"none\"", "\"0\"", "\"r\\u00e9sum\\u00e9\""};
+                                          "\"none\"", "\"0\"", "\"r\\u00e9sum\\u00e9\"",
+                                          "\"plain-language\"", "\"Plain_Language\"",
+                                          "\"plain\"", "\"plain_languages\""};
 
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
         expect_field_refused("function", unknown[i], "field 'function' has an unknown value");
