@@ -1,16 +1,21 @@
-// The employees' web page: sign-in, "Freier Prompt" with streamed answers,
-// the remaining allowance. Everything the page knows (the token, the
-// history) lives in this module's memory and nowhere else.
+// The employees' web page: sign-in, the five functions (views/), the
+// remaining allowance. Everything the page knows (the token, the history,
+// uploaded documents) lives in the memory of these modules and nowhere else.
 
 import { claimsOf, finishSignIn, startSignIn } from "./lib/oidc.js";
 import { GatewayError, gatewayFetch, germanMessage } from "./lib/gateway.js";
-import { renderMarkdown } from "./lib/render.js";
-import { readEventStream } from "./lib/sse.js";
+import { counted, formatNumber } from "./lib/german.js";
+import { chatView } from "./views/chat.js";
+import { researchView } from "./views/research.js";
+import { taskView } from "./views/task.js";
 
 const TENANT_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const DEFAULT_MAX_INPUT_CHARS = 24000;
+// How long before the sign-in runs out the page says so.
+const EXPIRY_WARNING_MS = 2 * 60 * 1000;
 
-const session = { token: null, expiresAt: 0, expiryTimer: 0 };
-const chat = { function: null, history: [], controller: null };
+const session = { token: null, expiresAt: 0, timers: [] };
+const views = new Map();   // function id -> { section, link, focusTarget, clear() }
 const $ = (id) => document.getElementById(id);
 
 // --- settings ----------------------------------------------------------------
@@ -26,8 +31,10 @@ async function loadSettings() {
     if (asked !== null && tenant === asked) {
         pageUrl.searchParams.set("tenant", tenant);
     }
+    const maxInputChars = Number.isInteger(config.max_input_chars) && config.max_input_chars > 0
+        ? config.max_input_chars : DEFAULT_MAX_INPUT_CHARS;
     return { tenant, issuer, clientId: config.client_id, scope: config.scope,
-             redirectUri: pageUrl.href };
+             redirectUri: pageUrl.href, maxInputChars };
 }
 
 // --- messages to the user ----------------------------------------------------
@@ -53,10 +60,6 @@ function showNotice(text, { offerSignIn = false } = {}) {
     }
 }
 
-function setStatus(text) {
-    $("status").textContent = text;
-}
-
 // --- sign-in -----------------------------------------------------------------
 
 let settings;
@@ -66,14 +69,42 @@ function signIn() {
         "Die Anmeldeseite Ihrer Verwaltung ist nicht erreichbar. Bitte versuchen Sie es später erneut."));
 }
 
+function clearTimers() {
+    session.timers.forEach(clearTimeout);
+    session.timers = [];
+}
+
+function clearEverything() {
+    for (const view of views.values()) {
+        view.clear();
+    }
+}
+
 function signedOut(message) {
-    clearTimeout(session.expiryTimer);
+    clearTimers();
     session.token = null;
-    chat.controller?.abort();
+    clearEverything();
     $("account").hidden = true;
-    $("chat").hidden = true;
+    $("workspace").hidden = true;
     $("sign-in").hidden = false;
     showNotice(message, { offerSignIn: Boolean(message) });
+}
+
+// The token runs out silently at expiresAt: two minutes before, the page
+// says so (politely, in the status line); at the time itself it ends the
+// session and offers to sign in again, before a request could fail.
+function watchExpiry(expiresAt) {
+    clearTimers();
+    const left = expiresAt - Date.now();
+    if (left > EXPIRY_WARNING_MS) {
+        session.timers.push(setTimeout(() => {
+            $("page-status").textContent = "Ihre Anmeldung läuft in zwei Minuten ab. "
+                + "Kopieren Sie, was Sie behalten möchten; danach melden Sie sich erneut an.";
+        }, left - EXPIRY_WARNING_MS));
+    }
+    session.timers.push(setTimeout(() => signedOut(
+        "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an. "
+        + "Der Verlauf dieses Tabs geht dabei verloren."), Math.max(0, left)));
 }
 
 function signedIn({ accessToken, expiresAt }) {
@@ -83,11 +114,8 @@ function signedIn({ accessToken, expiresAt }) {
     $("who").textContent = `Angemeldet als ${claims.preferred_username || claims.sub || "unbekannt"}`;
     $("account").hidden = false;
     $("sign-in").hidden = true;
-    $("chat").hidden = false;
-    clearTimeout(session.expiryTimer);
-    session.expiryTimer = setTimeout(() => signedOut(
-        "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an. "
-        + "Der Verlauf dieses Tabs geht dabei verloren."), Math.max(0, expiresAt - Date.now()));
+    $("workspace").hidden = false;
+    watchExpiry(expiresAt);
 }
 
 // Every gateway error goes through here; a 401 ends the session.
@@ -105,8 +133,6 @@ function reportError(error) {
 
 // --- allowance and models -------------------------------------------------------
 
-const numberFormat = new Intl.NumberFormat("de-DE");
-
 async function showQuota() {
     try {
         const quota = await (await gatewayFetch("/v1/llmoin/quota", { token: session.token })).json();
@@ -116,8 +142,8 @@ async function showQuota() {
             return;
         }
         const tightest = monthly.reduce((a, b) => (b.remaining < a.remaining ? b : a));
-        $("quota").textContent = `Monatskontingent: noch ${numberFormat.format(tightest.remaining)}`
-            + ` von ${numberFormat.format(tightest.limit)} Tokens`;
+        $("quota").textContent = `Monatskontingent: noch ${formatNumber(tightest.remaining)}`
+            + ` von ${formatNumber(tightest.limit)} Tokens`;
     } catch (error) {
         if (error instanceof GatewayError && error.status === 401) {
             reportError(error);
@@ -139,154 +165,86 @@ async function loadModels() {
     }
 }
 
-// --- the conversation ----------------------------------------------------------
+// --- the functions ---------------------------------------------------------------
 
-function addMessage(role, text) {
-    const item = document.createElement("li");
-    item.className = `message ${role}`;
-    const speaker = document.createElement("p");
-    speaker.className = "speaker";
-    speaker.textContent = role === "user" ? "Sie" : "Assistent";
-    const content = document.createElement("div");
-    content.className = "content";
-    item.append(speaker, content);
-    if (role === "user") {
-        content.textContent = text;
-    }
-    $("history").append(item);
-    return { item, content };
+// What the views may use of the page.
+const page = {
+    token: () => session.token,
+    model: () => $("model").value,
+    get settings() {
+        return settings;
+    },
+    reportError,
+    showNotice: (text) => showNotice(text),
+    answered: showQuota,
+    tooLong: (length) => `Der Text ist mit ${counted(length, "Zeichen")} zu lang für eine Anfrage `
+        + `(höchstens ${counted(settings.maxInputChars, "Zeichen")}). Bitte kürzen Sie ihn `
+        + "oder nutzen Sie „In Dokumenten recherchieren“, das die passenden Stellen auswählt.",
+};
+
+async function definitionOf(id) {
+    const response = await fetch(`functions/${id}.json`, { cache: "no-cache" });
+    return response.json();
 }
 
-function addCopyButton(item, getText) {
-    const tools = document.createElement("div");
-    tools.className = "tools";
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "copy";
-    button.textContent = "Antwort kopieren";
-    button.addEventListener("click", async () => {
-        try {
-            await navigator.clipboard.writeText(getText());
-            setStatus("Die Antwort wurde in die Zwischenablage kopiert.");
-        } catch {
-            setStatus("Kopieren ist in diesem Browser nicht möglich; bitte markieren Sie den Text.");
-        }
+async function loadViews() {
+    const links = [...document.querySelectorAll("a[data-view]")];
+    const ids = links.map((link) => link.dataset.view);
+    const definitions = await Promise.all(ids.map(definitionOf));
+    definitions.forEach((definition, index) => {
+        const section = $(`view-${definition.id}`);
+        const build = definition.id === "chat" ? () => chatView(page, definition)
+            : definition.id === "research" ? () => researchView(page, definition, section)
+                : () => taskView(page, definition, section);
+        views.set(definition.id, { section, link: links[index], ...build() });
     });
-    tools.append(button);
-    item.append(tools);
 }
 
-function setBusy(busy) {
-    $("send").disabled = busy;
-    $("stop").disabled = !busy;
-    $("history").setAttribute("aria-busy", String(busy));
+// Which view the address names (#zusammenfassen, ...); the first by default.
+function viewOfHash() {
+    const wanted = [...views.values()].find((view) => view.link.hash === location.hash);
+    return wanted ?? views.values().next().value;
 }
 
-// Streams one answer into `content`; returns the text received.
-async function streamAnswer(messages, content, signal) {
-    const response = await gatewayFetch("/v1/chat/completions", {
-        token: session.token,
-        method: "POST",
-        signal,
-        headers: { "X-LLMoin-Function": chat.function.id },
-        body: { model: $("model").value, messages, stream: true },
-    });
-    let text = "";
-    let frame = 0;
-    await readEventStream(response.body, (data) => {
-        if (data === "[DONE]") {
-            return false;
-        }
-        const chunk = JSON.parse(data);
-        const delta = chunk.choices?.[0]?.delta?.content;
-        if (typeof delta === "string" && delta !== "") {
-            text += delta;
-            cancelAnimationFrame(frame);
-            frame = requestAnimationFrame(() => renderMarkdown(content, text));
-        }
-        return true;
-    });
-    cancelAnimationFrame(frame);
-    renderMarkdown(content, text);
-    return text;
-}
-
-async function send(prompt) {
-    showNotice("");
-    const messages = [{ role: "system", content: chat.function.instructions },
-                      ...chat.history, { role: "user", content: prompt }];
-    addMessage("user", prompt);
-    const answer = addMessage("assistant", "");
-    const controller = new AbortController();
-    chat.controller = controller;
-    setBusy(true);
-    setStatus("Die Antwort wird erstellt …");
-    let text = "";
-    try {
-        text = await streamAnswer(messages, answer.content, controller.signal);
-        chat.history.push({ role: "user", content: prompt }, { role: "assistant", content: text });
-        setStatus("Die Antwort ist fertig.");
-    } catch (error) {
-        text = answer.content.textContent;
-        if (error.name === "AbortError") {
-            const note = document.createElement("p");
-            note.className = "meta";
-            note.textContent = "Die Antwort wurde angehalten.";
-            answer.item.append(note);
-            setStatus("Die Antwort wurde angehalten.");
+function showView(moveFocus) {
+    const shown = viewOfHash();
+    for (const view of views.values()) {
+        view.section.hidden = view !== shown;
+        if (view === shown) {
+            view.link.setAttribute("aria-current", "page");
         } else {
-            answer.item.remove();
-            setStatus("");
-            reportError(error);
+            view.link.removeAttribute("aria-current");
         }
-    } finally {
-        chat.controller = null;
-        setBusy(false);
     }
-    if (answer.item.isConnected) {
-        addCopyButton(answer.item, () => text);
-        $("prompt").value = "";
+    if (moveFocus) {
+        shown.section.querySelector("h1").focus();
     }
-    showQuota();
 }
 
-function clearHistory() {
-    chat.controller?.abort();
-    chat.history = [];
-    $("history").replaceChildren();
-    setStatus("Der Verlauf wurde gelöscht.");
-    $("prompt").focus();
-}
-
-function wireForm() {
-    $("prompt-form").addEventListener("submit", (event) => {
-        event.preventDefault();
-        const prompt = $("prompt").value.trim();
-        if (prompt !== "" && chat.controller === null) {
-            send(prompt);
+function wirePage() {
+    window.addEventListener("hashchange", () => {
+        if ([...views.values()].some((view) => view.link.hash === location.hash)) {
+            showNotice("");
+            $("page-status").textContent = "";
+            showView(true);
         }
     });
-    $("prompt").addEventListener("keydown", (event) => {
-        if (event.key === "Enter" && event.ctrlKey) {
-            event.preventDefault();
-            $("prompt-form").requestSubmit();
-        }
+    $("clear").addEventListener("click", () => {
+        clearEverything();
+        $("page-status").textContent = "Der Verlauf wurde gelöscht.";
+        viewOfHash().focusTarget.focus();
     });
-    $("stop").addEventListener("click", () => chat.controller?.abort());
-    $("clear").addEventListener("click", clearHistory);
     $("sign-in-button").addEventListener("click", signIn);
     $("sign-out").addEventListener("click", () => {
-        chat.history = [];
-        $("history").replaceChildren();
         signedOut("");
-        setStatus("");
+        $("page-status").textContent = "";
     });
 }
 
 async function main() {
-    wireForm();
     settings = await loadSettings();
-    chat.function = await (await fetch("functions/chat.json", { cache: "no-cache" })).json();
+    await loadViews();
+    wirePage();
     let signInResult = null;
     try {
         signInResult = await finishSignIn(settings.redirectUri);
@@ -299,13 +257,14 @@ async function main() {
         return;
     }
     signedIn(signInResult);
+    showView(false);
     try {
         await loadModels();
     } catch (error) {
         reportError(error);
     }
     showQuota();
-    $("prompt").focus();
+    viewOfHash().focusTarget.focus();
 }
 
 main();

@@ -8,6 +8,8 @@ LLMOIN_PACKAGES=(
     postgresql redis-server wrk curl
     python3-pytest python3-requests python3-jwt python3-cryptography
     python3-psycopg2 python3-redis
+    # the web page's PDF reader (pdf.js, served from /usr/share/javascript/pdf)
+    libjs-pdf
     # the web page's browser test (tests/web, headless; npm packages via npm ci)
     chromium
 )

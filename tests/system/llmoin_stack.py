@@ -186,6 +186,20 @@ def marker():
     return f"LLMOIN-MARKER-{uuid.uuid4().hex}"
 
 
+def places_holding(stack, text):
+    """The node's files, and a data dump of its database, that contain
+    text (after a CHECKPOINT, so PostgreSQL's files are current too)."""
+    stack.sql("CHECKPOINT")
+    needle = text.encode()
+    found = [str(path) for path in stack.files() if needle in path.read_bytes()]
+    dump = subprocess.run(["pg_dump", "--data-only", stack.env["LLMOIN_PG_DSN"]],
+                          capture_output=True, check=True).stdout
+    assert b"usage_events" in dump
+    if needle in dump:
+        found.append("pg_dump --data-only")
+    return found
+
+
 SANITIZER_SIGNS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:")
 
 

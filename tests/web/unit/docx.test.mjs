@@ -1,0 +1,126 @@
+// The DOCX reader (web/lib/docx.js) on packages written by hand.
+
+import assert from "node:assert/strict";
+import test from "node:test";
+import { DocxError, MAX_UNPACKED_BYTES, docxPages } from "../../../web/lib/docx.js";
+import { documentXml, docxOf, paragraph, zipOf } from "./zip_writer.mjs";
+
+const PAGE_BREAK = '<w:p><w:r><w:br w:type="page"/></w:r></w:p>';
+const RELATIONSHIPS = '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    + '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    + 'Target="word/document2.xml"/></Relationships>';
+
+async function refusal(promise) {
+    const error = await promise.then(() => null, (caught) => caught);
+    assert.ok(error instanceof DocxError, `expected a DocxError, got ${error}`);
+    return error.reason;
+}
+
+test("a stored document.xml is read", async () => {
+    const pages = await docxPages(docxOf(documentXml(paragraph("Hallo Welt")), { method: 0 }));
+    assert.deepEqual(pages, ["Hallo Welt\n"]);
+});
+
+test("a deflated document.xml is read, runs join, paragraphs end lines", async () => {
+    const xml = documentXml(paragraph("Reise", "kosten") + paragraph("Zweiter Absatz"));
+    assert.deepEqual(await docxPages(docxOf(xml)), ["Reisekosten\nZweiter Absatz\n"]);
+});
+
+test("an ArrayBuffer and a Buffer inside a larger pool are both accepted", async () => {
+    const zip = docxOf(documentXml(paragraph("Text")));
+    const arrayBuffer = zip.buffer.slice(zip.byteOffset, zip.byteOffset + zip.length);
+    const windowed = Buffer.concat([Buffer.from("junk!!!"), zip]).subarray(7);
+    assert.deepEqual(await docxPages(arrayBuffer), ["Text\n"]);
+    assert.deepEqual(await docxPages(windowed), ["Text\n"]);
+});
+
+test("hard page breaks make pages", async () => {
+    const xml = documentXml(paragraph("Seite eins") + PAGE_BREAK + paragraph("Seite zwei")
+        + PAGE_BREAK + paragraph("Seite drei"));
+    const pages = await docxPages(docxOf(xml));
+    assert.equal(pages.length, 3);
+    assert.match(pages[0], /Seite eins/);
+    assert.match(pages[2], /Seite drei/);
+});
+
+test("Word's rendered page breaks make pages, but not twice after a hard break", async () => {
+    const rendered = documentXml('<w:p><w:r><w:t>Ende der</w:t><w:lastRenderedPageBreak/>'
+        + '<w:t xml:space="preserve"> Seite</w:t></w:r></w:p>');
+    assert.deepEqual(await docxPages(docxOf(rendered)), ["Ende der", " Seite\n"]);
+    const both = documentXml(paragraph("Eins") + PAGE_BREAK
+        + '<w:p><w:r><w:lastRenderedPageBreak/><w:t>Zwei</w:t></w:r></w:p>');
+    assert.deepEqual((await docxPages(docxOf(both))).map((page) => page.trim()), ["Eins", "Zwei"]);
+});
+
+test("XML entities and character references are decoded", async () => {
+    const xml = documentXml(paragraph("&amp; &lt;b&gt; &quot;zitiert&quot; &apos;x&apos; Gr&#252;&#xDF;e &#x1F600;"));
+    assert.deepEqual(await docxPages(docxOf(xml)), ["& <b> \"zitiert\" 'x' Grüße 😀\n"]);
+});
+
+test("tab characters count, tab stops and line breaks in runs do their job", async () => {
+    const xml = documentXml('<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="2835"/></w:tabs></w:pPr>'
+        + '<w:r><w:t>Name</w:t><w:tab/><w:t>Wert</w:t><w:br/><w:t>neue Zeile</w:t></w:r></w:p>');
+    assert.deepEqual(await docxPages(docxOf(xml)), ["Name\tWert\nneue Zeile\n"]);
+});
+
+test("a table's cells come out as paragraphs", async () => {
+    const cell = (text) => `<w:tc><w:tcPr><w:tcW w:w="2000" w:type="dxa"/></w:tcPr>${paragraph(text)}</w:tc>`;
+    const xml = documentXml(`<w:tbl><w:tblPr/><w:tr>${cell("Ort")}${cell("Betrag")}</w:tr>`
+        + `<w:tr>${cell("Hamburg")}${cell("14 Euro")}</w:tr></w:tbl>`);
+    assert.deepEqual(await docxPages(docxOf(xml)), ["Ort\nBetrag\nHamburg\n14 Euro\n"]);
+});
+
+test("field codes, deleted text and fallback copies of text boxes are left out", async () => {
+    const xml = documentXml('<w:p><w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
+        + "<w:del><w:r><w:delText>gestrichen</w:delText></w:r></w:del>"
+        + "<w:r><mc:AlternateContent><mc:Choice Requires=\"wps\"><w:t>Kasten</w:t></mc:Choice>"
+        + "<mc:Fallback><w:t>Kasten</w:t></mc:Fallback></mc:AlternateContent></w:r>"
+        + "<!-- <w:t>Kommentar</w:t> --></w:p>");
+    assert.deepEqual(await docxPages(docxOf(xml)), ["Kasten\n"]);
+});
+
+test("the main part named by _rels/.rels is read", async () => {
+    const zip = zipOf([
+        { name: "_rels/.rels", data: RELATIONSHIPS },
+        { name: "word/document2.xml", data: documentXml(paragraph("umbenannt")) },
+    ]);
+    assert.deepEqual(await docxPages(zip), ["umbenannt\n"]);
+});
+
+test("an entry flagged as encrypted is refused", async () => {
+    const zip = zipOf([{ name: "word/document.xml", data: documentXml(paragraph("x")), flags: 1 }]);
+    assert.equal(await refusal(docxPages(zip)), "encrypted");
+});
+
+test("a ZIP without document.xml is refused", async () => {
+    const zip = zipOf([{ name: "xl/workbook.xml", data: "<workbook/>" }]);
+    assert.equal(await refusal(docxPages(zip)), "no_document");
+});
+
+test("bytes that are no ZIP, or a cut-off ZIP, are refused as broken", async () => {
+    assert.equal(await refusal(docxPages(Buffer.from("Dies ist kein ZIP-Archiv, nur Text."))), "broken");
+    const zip = docxOf(documentXml(paragraph("abgeschnitten")));
+    const damaged = Buffer.concat([zip.subarray(0, 40), zip.subarray(zip.length - 60)]);
+    assert.equal(await refusal(docxPages(damaged)), "broken");
+});
+
+test("damaged deflate data is refused as broken", async () => {
+    const zip = zipOf([{ name: "word/document.xml", data: documentXml(paragraph("x".repeat(200))) }]);
+    zip.fill(0xff, 60, 90);
+    assert.equal(await refusal(docxPages(zip)), "broken");
+});
+
+test("a part declared larger than the limit, or marked ZIP64, is refused", async () => {
+    const xml = documentXml(paragraph("x"));
+    const large = zipOf([{ name: "word/document.xml", data: xml, declaredSize: MAX_UNPACKED_BYTES + 1 }]);
+    assert.equal(await refusal(docxPages(large)), "too_large");
+    const zip64 = zipOf([{ name: "word/document.xml", data: xml, declaredSize: 0xffffffff }]);
+    assert.equal(await refusal(docxPages(zip64)), "too_large");
+});
+
+test("a zip bomb that lies about its size is stopped at the limit", async () => {
+    const bomb = Buffer.alloc(MAX_UNPACKED_BYTES + 1024 * 1024, 0x20);
+    const zip = zipOf([{ name: "word/document.xml", data: bomb, declaredSize: 1000 }]);
+    assert.ok(zip.length < 1024 * 1024, "the package itself is small");
+    assert.equal(await refusal(docxPages(zip)), "too_large");
+});

@@ -1,0 +1,156 @@
+// "In Dokumenten recherchieren": documents are read in this tab
+// (lib/documents.js), the passages that fit the question best go into the
+// prompt, numbered (lib/passages.js: BM25 over page-sized passages, within
+// the page's input budget), and the answer's citations of those numbers
+// become buttons that show the cited passage. The documents stay in this
+// module's memory until removed or "Verlauf löschen"; they are never sent
+// anywhere but inside a prompt.
+
+import { AnswerList } from "../lib/answers.js";
+import { linkCitations } from "../lib/citations.js";
+import { ACCEPTED_TYPES, DocumentError, readDocument } from "../lib/documents.js";
+import { element, formActions, viewFrame } from "../lib/dom.js";
+import { counted } from "../lib/german.js";
+import { selectPassages } from "../lib/passages.js";
+import { fill } from "../lib/template.js";
+
+// Room in the budget for the instructions, headings and the question.
+const PROMPT_OVERHEAD_CHARS = 2000;
+
+function placeOf(passage) {
+    return `${passage.file}, ${passage.unit} ${passage.number}`;
+}
+
+// The passages sent with one question, each one closed until asked for and
+// a target for citations.
+function sourcesList(prefix, passages) {
+    const items = passages.map((passage) => element("li", {},
+        element("details", { id: `${prefix}-${passage.id}`, class: "source" },
+                element("summary", { class: "source-title" }, `[${passage.id}] ${placeOf(passage)}`),
+                element("blockquote", {}, passage.text))));
+    return element("details", { class: "sources" },
+                   element("summary", {}, `Verwendete Textstellen (${passages.length})`),
+                   element("ol", {}, ...items));
+}
+
+export function researchView(page, definition, section) {
+    const id = definition.id;
+    const { results, resultsNodes } = viewFrame(section, definition);
+    const actions = formActions(id, definition.submit);
+    const files = element("input", { type: "file", id: `${id}-files`, multiple: true,
+                                     accept: ACCEPTED_TYPES,
+                                     "aria-describedby": `${id}-files-hint` });
+    const loaded = element("ul", { id: `${id}-documents`, class: "documents",
+                                   "aria-labelledby": `${id}-documents-title` });
+    const question = element("textarea", { id: `${id}-question`, rows: 3, required: true });
+    const form = element("form", { id: `${id}-form`, class: "prompt-form" },
+        element("p", { class: "field" },
+                element("label", { for: files.id }, "Dokumente hinzufügen (PDF, DOCX oder TXT)"),
+                files,
+                element("span", { id: `${id}-files-hint`, class: "hint" },
+                        "Sie können mehrere Dateien wählen. Sie werden nur in diesem Browser-Tab gelesen.")),
+        element("h2", { id: `${id}-documents-title`, class: "small-heading" }, "Geladene Dokumente"),
+        loaded,
+        element("p", { class: "field" }, element("label", { for: question.id }, "Ihre Frage"), question),
+        ...actions.nodes);
+    section.append(form, ...resultsNodes);
+    const answers = new AnswerList(page, { list: results, ...actions });
+    let documents = [];
+    let asked = 0;
+
+    function showDocuments() {
+        loaded.replaceChildren(...documents.map((uploaded) => {
+            const remove = element("button", { type: "button", class: "link-button",
+                                               "aria-label": `${uploaded.name} entfernen` }, "Entfernen");
+            remove.addEventListener("click", () => {
+                documents = documents.filter((other) => other !== uploaded);
+                showDocuments();
+                answers.setStatus(`„${uploaded.name}“ wurde entfernt.`);
+                files.focus();
+            });
+            return element("li", {}, `${uploaded.name} (${counted(uploaded.pages.length, uploaded.unit)}) `,
+                           remove);
+        }));
+        if (documents.length === 0) {
+            loaded.append(element("li", { class: "hint" }, "Noch keine Dokumente."));
+        }
+    }
+
+    async function addFiles() {
+        const chosen = [...files.files];
+        files.value = "";
+        for (const file of chosen) {
+            answers.setStatus(`„${file.name}“ wird gelesen …`);
+            try {
+                const read = await readDocument(file);
+                documents = [...documents.filter((other) => other.name !== read.name), read];
+                showDocuments();
+                answers.setStatus(`„${file.name}“ ist geladen (${counted(read.pages.length, read.unit)}).`);
+            } catch (error) {
+                answers.setStatus("");
+                page.showNotice(error instanceof DocumentError ? error.message
+                    : `„${file.name}“ konnte nicht gelesen werden.`);
+            }
+        }
+    }
+
+    async function ask(text) {
+        const budget = page.settings.maxInputChars - PROMPT_OVERHEAD_CHARS - text.length;
+        const passages = selectPassages(documents, text, Math.max(budget, 1000));
+        const quoted = passages.map((passage) =>
+            `${fill(definition.passage_heading, { ...passage })}\n<<<\n${passage.text}\n>>>`);
+        const messages = [{ role: "system", content: definition.instructions },
+                          { role: "user", content: fill(definition.prompt,
+                                                        { passages: quoted.join("\n\n"), question: text }) }];
+        asked += 1;
+        const prefix = `${id}-${asked}-source`;
+        let sources = null;
+        const show = (passage) => {
+            sources.open = true;
+            const target = document.getElementById(`${prefix}-${passage.id}`);
+            for (const other of sources.querySelectorAll(".cited")) {
+                other.classList.remove("cited");
+            }
+            target.classList.add("cited");
+            target.open = true;
+            target.querySelector("summary").focus();
+        };
+        await answers.ask({
+            functionId: id,
+            messages,
+            shown: `${text}\n(Dokumente: ${documents.map((read) => read.name).join(", ")})`,
+            attach: (item) => {
+                sources = sourcesList(prefix, passages);
+                item.append(sources);
+            },
+            decorate: (content) => linkCitations(content, passages, show),
+        });
+    }
+
+    files.addEventListener("change", addFiles);
+    form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const text = question.value.trim();
+        if (text === "" || answers.busy) {
+            return;
+        }
+        page.showNotice("");
+        if (documents.length === 0) {
+            page.showNotice("Bitte laden Sie zuerst mindestens ein Dokument.");
+            files.focus();
+            return;
+        }
+        ask(text);
+    });
+    showDocuments();
+
+    return {
+        focusTarget: files,
+        clear() {
+            answers.clear();
+            documents = [];
+            question.value = "";
+            showDocuments();
+        },
+    };
+}

@@ -1,0 +1,150 @@
+// The one-shot functions (Zusammenfassen, Texte formulieren, Einfache
+// Sprache): the form is built from the function's file in web/functions/
+// (its fields, their options and the prompt each option adds), the prompt
+// from its template, and the answer is one streamed text to copy.
+//
+// Field types of a definition file:
+//   text    a textarea; "upload": true adds a file chooser (PDF, DOCX,
+//           TXT) whose text is put into the textarea
+//   line    a one-line input; its "prompt" (with {value}) is added when filled
+//   choice  radio buttons; the chosen option's "prompt" is added
+
+import { AnswerList } from "../lib/answers.js";
+import { ACCEPTED_TYPES, DocumentError, readDocument } from "../lib/documents.js";
+import { element, formActions, viewFrame } from "../lib/dom.js";
+import { counted } from "../lib/german.js";
+import { fill } from "../lib/template.js";
+
+const EXCERPT_CHARS = 280;
+
+function hinted(id, hint) {
+    return hint ? { "aria-describedby": `${id}-hint` } : {};
+}
+
+function hintOf(id, hint) {
+    return hint ? element("span", { id: `${id}-hint`, class: "hint" }, hint) : null;
+}
+
+function choiceField(id, field) {
+    const options = field.options.map((option) => element("label", { class: "option" },
+        element("input", { type: "radio", name: id, value: option.value,
+                           checked: option.value === field.default }),
+        ` ${option.label}`));
+    return element("fieldset", { class: "choice", id }, element("legend", {}, field.label),
+                   ...options);
+}
+
+function lineField(id, field) {
+    return element("p", { class: "field" }, element("label", { for: id }, field.label),
+                   element("input", { type: "text", id, ...hinted(id, field.hint) }),
+                   hintOf(id, field.hint));
+}
+
+function textField(id, field) {
+    const nodes = [element("p", { class: "field" }, element("label", { for: id }, field.label),
+                           element("textarea", { id, rows: field.rows || 6, required: field.required,
+                                                 ...hinted(id, field.hint) }),
+                           hintOf(id, field.hint))];
+    if (field.upload) {
+        nodes.push(element("p", { class: "field" },
+                           element("label", { for: `${id}-file` }, "Datei (PDF, DOCX oder TXT)"),
+                           element("input", { type: "file", id: `${id}-file`, accept: ACCEPTED_TYPES })));
+    }
+    return nodes;
+}
+
+const BUILDERS = { choice: choiceField, line: lineField, text: textField };
+
+// The value of each field and the prompt text it adds: a choice adds its
+// option's prompt, a filled line its prompt with {value}, a text itself.
+function valuesOf(form, definition) {
+    const values = {};
+    const chosen = [];
+    for (const field of definition.fields) {
+        const id = `${definition.id}-${field.name}`;
+        if (field.type === "choice") {
+            const value = form.elements[id].value;
+            const option = field.options.find((candidate) => candidate.value === value);
+            values[field.name] = option.prompt;
+            chosen.push(option.label);
+        } else if (field.type === "line") {
+            const value = form.elements[id].value.trim();
+            values[field.name] = value === "" ? "" : fill(field.prompt, { value });
+        } else {
+            values[field.name] = form.elements[id].value.trim();
+        }
+    }
+    return { values, chosen };
+}
+
+function excerpt(text) {
+    return text.length <= EXCERPT_CHARS ? text : `${text.slice(0, EXCERPT_CHARS)} …`;
+}
+
+// Reads a chosen file into the textarea; the file itself is not kept.
+async function takeFile(input, textarea, answers, page) {
+    const file = input.files[0];
+    if (!file) {
+        return;
+    }
+    answers.setStatus(`„${file.name}“ wird gelesen …`);
+    try {
+        const read = await readDocument(file);
+        textarea.value = read.pages.map((part) => part.text).join("\n\n");
+        answers.setStatus(`Der Text aus „${file.name}“ (${counted(read.pages.length, read.unit)})`
+            + " steht jetzt im Textfeld.");
+    } catch (error) {
+        answers.setStatus("");
+        page.showNotice(error instanceof DocumentError ? error.message
+            : `„${file.name}“ konnte nicht gelesen werden.`);
+    } finally {
+        input.value = "";
+    }
+}
+
+export function taskView(page, definition, section) {
+    const id = definition.id;
+    const { results, resultsNodes } = viewFrame(section, definition);
+    const actions = formActions(id, definition.submit);
+    const fields = definition.fields.flatMap((field) =>
+        BUILDERS[field.type](`${id}-${field.name}`, field));
+    const form = element("form", { id: `${id}-form`, class: "prompt-form" },
+                         ...fields, ...actions.nodes);
+    section.append(form, ...resultsNodes);
+    const answers = new AnswerList(page, { list: results, ...actions },
+                                   { copyLabel: definition.copy });
+
+    for (const field of definition.fields.filter((candidate) => candidate.upload)) {
+        const textarea = form.elements[`${id}-${field.name}`];
+        const input = form.elements[`${id}-${field.name}-file`];
+        input.addEventListener("change", () => takeFile(input, textarea, answers, page));
+    }
+
+    form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        if (answers.busy) {
+            return;
+        }
+        page.showNotice("");
+        const { values, chosen } = valuesOf(form, definition);
+        const texts = definition.fields.filter((field) => field.type === "text");
+        const length = texts.reduce((sum, field) => sum + values[field.name].length, 0);
+        if (length > page.settings.maxInputChars) {
+            page.showNotice(page.tooLong(length));
+            return;
+        }
+        const shown = `${definition.title} (${chosen.join(", ")}):\n`
+            + texts.map((field) => excerpt(values[field.name])).join("\n");
+        const messages = [{ role: "system", content: definition.instructions },
+                          { role: "user", content: fill(definition.prompt, values) }];
+        await answers.ask({ functionId: id, messages, shown });
+    });
+
+    return {
+        focusTarget: form.querySelector("textarea, input"),
+        clear() {
+            answers.clear();
+            form.reset();
+        },
+    };
+}
