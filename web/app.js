@@ -2,7 +2,8 @@
 // remaining allowance. Everything the page knows (the token, the history,
 // uploaded documents) lives in the memory of these modules and nowhere else.
 
-import { claimsOf, finishSignIn, startSignIn } from "./lib/oidc.js";
+import { claimsOf, finishSignIn, handOverSignIn, signInInWindow, signOutTarget, startSignIn }
+    from "./lib/oidc.js";
 import { GatewayError, gatewayFetch, germanMessage } from "./lib/gateway.js";
 import { counted, formatNumber } from "./lib/german.js";
 import { chatView } from "./views/chat.js";
@@ -14,8 +15,9 @@ const DEFAULT_MAX_INPUT_CHARS = 24000;
 // How long before the sign-in runs out the page says so.
 const EXPIRY_WARNING_MS = 2 * 60 * 1000;
 
-const session = { token: null, expiresAt: 0, timers: [] };
+const session = { token: null, idToken: null, expiresAt: 0, timers: [] };
 const views = new Map();   // function id -> { section, link, focusTarget, clear() }
+let currentView = null;
 const $ = (id) => document.getElementById(id);
 
 // --- settings ----------------------------------------------------------------
@@ -87,28 +89,63 @@ function signedOut(message) {
     $("account").hidden = true;
     $("workspace").hidden = true;
     $("sign-in").hidden = false;
+    $("expiry").replaceChildren();
     showNotice(message, { offerSignIn: Boolean(message) });
+    // the focused element may just have been hidden
+    (message ? $("notice").querySelector("button") : $("sign-in-button")).focus();
 }
 
 // The token runs out silently at expiresAt: two minutes before, the page
-// says so (politely, in the status line); at the time itself it ends the
-// session and offers to sign in again, before a request could fail.
+// says so and offers to renew the sign-in in a small window, which keeps the
+// page and its history; at the time itself it ends the session and offers
+// to sign in again, before a request could fail.
 function watchExpiry(expiresAt) {
     clearTimers();
     const left = expiresAt - Date.now();
     if (left > EXPIRY_WARNING_MS) {
-        session.timers.push(setTimeout(() => {
-            $("page-status").textContent = "Ihre Anmeldung läuft in zwei Minuten ab. "
-                + "Kopieren Sie, was Sie behalten möchten; danach melden Sie sich erneut an.";
-        }, left - EXPIRY_WARNING_MS));
+        session.timers.push(setTimeout(warnOfExpiry, left - EXPIRY_WARNING_MS));
     }
     session.timers.push(setTimeout(() => signedOut(
         "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an. "
         + "Der Verlauf dieses Tabs geht dabei verloren."), Math.max(0, left)));
 }
 
-function signedIn({ accessToken, expiresAt }) {
+function warnOfExpiry() {
+    const text = document.createElement("p");
+    text.textContent = "Ihre Anmeldung läuft in zwei Minuten ab. Verlängern Sie sie, "
+        + "damit Ihr Verlauf erhalten bleibt.";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Anmeldung verlängern";
+    button.addEventListener("click", renewSignIn);
+    $("expiry").replaceChildren(text, button);
+}
+
+async function renewSignIn() {
+    try {
+        signedIn(await signInInWindow(settings));
+        $("expiry").replaceChildren();
+        $("page-status").textContent = "Ihre Anmeldung wurde verlängert.";
+        currentView.focusTarget.focus();
+    } catch {
+        showNotice("Die Anmeldung wurde nicht verlängert. Lässt Ihr Browser keine Fenster "
+            + "dieser Seite zu, kopieren Sie, was Sie behalten möchten, und melden Sie sich "
+            + "nach dem Ablauf erneut an.");
+    }
+}
+
+async function signOut() {
+    const target = await signOutTarget(settings, session.idToken);
+    signedOut("");
+    $("page-status").textContent = "";
+    if (target !== null) {
+        location.assign(target);
+    }
+}
+
+function signedIn({ accessToken, idToken, expiresAt }) {
     session.token = accessToken;
+    session.idToken = idToken;
     session.expiresAt = expiresAt;
     const claims = claimsOf(accessToken);
     $("who").textContent = `Angemeldet als ${claims.preferred_username || claims.sub || "unbekannt"}`;
@@ -134,6 +171,9 @@ function reportError(error) {
 // --- allowance and models -------------------------------------------------------
 
 async function showQuota() {
+    if (session.token === null) {
+        return;   // signed out while an answer was on its way
+    }
     try {
         const quota = await (await gatewayFetch("/v1/llmoin/quota", { token: session.token })).json();
         const monthly = (quota.limits || []).filter((limit) => limit.kind === "monthly_tokens");
@@ -200,14 +240,15 @@ async function loadViews() {
     });
 }
 
-// Which view the address names (#zusammenfassen, ...); the first by default.
+// The view the address names (#zusammenfassen, ...), or null (#main of
+// the skip link, nothing).
 function viewOfHash() {
-    const wanted = [...views.values()].find((view) => view.link.hash === location.hash);
-    return wanted ?? views.values().next().value;
+    return [...views.values()].find((view) => view.link.hash === location.hash) ?? null;
 }
 
 function showView(moveFocus) {
-    const shown = viewOfHash();
+    const shown = viewOfHash() ?? currentView ?? views.values().next().value;
+    currentView = shown;
     for (const view of views.values()) {
         view.section.hidden = view !== shown;
         if (view === shown) {
@@ -223,7 +264,7 @@ function showView(moveFocus) {
 
 function wirePage() {
     window.addEventListener("hashchange", () => {
-        if ([...views.values()].some((view) => view.link.hash === location.hash)) {
+        if (viewOfHash() !== null) {
             showNotice("");
             $("page-status").textContent = "";
             showView(true);
@@ -232,18 +273,26 @@ function wirePage() {
     $("clear").addEventListener("click", () => {
         clearEverything();
         $("page-status").textContent = "Der Verlauf wurde gelöscht.";
-        viewOfHash().focusTarget.focus();
+        currentView.focusTarget.focus();
     });
     $("sign-in-button").addEventListener("click", signIn);
-    $("sign-out").addEventListener("click", () => {
-        signedOut("");
-        $("page-status").textContent = "";
-    });
+    $("sign-out").addEventListener("click", signOut);
 }
 
 async function main() {
-    settings = await loadSettings();
-    await loadViews();
+    if (handOverSignIn()) {
+        return;   // this is the small sign-in window; the page has the answer
+    }
+    try {
+        settings = await loadSettings();
+        await loadViews();
+    } catch {
+        $("sign-in").hidden = false;
+        $("sign-in-button").disabled = true;
+        showNotice("Die Seite konnte nicht vollständig geladen werden. Bitte laden Sie sie neu; "
+            + "hilft das nicht, wenden Sie sich an Ihre IT-Servicestelle.");
+        return;
+    }
     wirePage();
     let signInResult = null;
     try {
@@ -264,7 +313,7 @@ async function main() {
         reportError(error);
     }
     showQuota();
-    viewOfHash().focusTarget.focus();
+    currentView.focusTarget.focus();
 }
 
 main();

@@ -190,7 +190,11 @@ def browser_tools_missing():
     """Why the browser test cannot run here, or None. Installs the npm
     packages of tests/web (npm ci) when they are missing."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        return "node and npm are not installed"
+        return "node and npm are not installed (Node.js 20 or newer; Debian 12's is 18)"
+    version = subprocess.run(["node", "-p", "process.versions.node"], capture_output=True,
+                             text=True).stdout.strip()
+    if int(version.split(".")[0] or 0) < 20:
+        return f"node {version} is too old: playwright-core needs Node.js 20 or newer"
     if not os.access(CHROMIUM, os.X_OK):
         return f"{CHROMIUM} is missing (apt-get install chromium; ops/lib/packages.sh lists it)"
     if not (WEB_TESTS / "node_modules" / "playwright-core").is_dir():

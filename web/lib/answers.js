@@ -2,21 +2,96 @@
 // stop buttons and its status line. Used by every view; what a view sends is
 // its own business, how an answer arrives and is shown is this module's.
 
-import { gatewayFetch } from "./gateway.js";
+import { StreamError, gatewayFetch } from "./gateway.js";
 import { renderMarkdown } from "./render.js";
 import { readEventStream } from "./sse.js";
 
+// How often a streaming answer is rendered again (each render parses the
+// whole answer so far).
+const RENDER_MS = 100;
+
+const ENDINGS = {
+    length: "Die Antwort wurde wegen ihrer Länge abgeschnitten.",
+    cut: "Die Antwort ist unvollständig angekommen. Bitte versuchen Sie es erneut.",
+};
+
+function addNote(item, text) {
+    const note = document.createElement("p");
+    note.className = "meta";
+    note.textContent = text;
+    item.append(note);
+}
+
+// One event of the stream: a completion chunk, or the gateway's error.
+function parseChunk(data) {
+    let chunk;
+    try {
+        chunk = JSON.parse(data);
+    } catch {
+        throw new StreamError("malformed");
+    }
+    if (chunk === null || typeof chunk !== "object" || chunk.error) {
+        throw new StreamError("error event");
+    }
+    return chunk;
+}
+
+// Markdown marks a screen reader should not spell out.
+function spoken(text) {
+    return text.replace(/^```.*$/gm, "").replace(/^#{1,6}\s+/gm, "")
+        .replace(/\[([^\[\]\n]*)\]\([^()\s]*\)/g, "$1").replace(/[*`]/g, "").trim();
+}
+
+// Reads a streaming answer to screen readers paragraph by paragraph: each
+// finished paragraph is added to a polite live region once, instead of the
+// whole answer being announced again with every change of its rendering.
+class Announcer {
+    constructor(region) {
+        this.region = region;
+        this.told = 0;
+        region.replaceChildren();
+    }
+
+    tell(text) {
+        const words = spoken(text);
+        if (words !== "") {
+            const paragraph = document.createElement("p");
+            paragraph.textContent = words;
+            this.region.append(paragraph);
+        }
+    }
+
+    heard(text) {
+        const end = text.lastIndexOf("\n\n");
+        if (end > this.told) {
+            this.tell(text.slice(this.told, end));
+            this.told = end;
+        }
+    }
+
+    finish(text) {
+        this.tell(text.slice(this.told));
+        this.told = text.length;
+    }
+}
+
 export class AnswerList {
     // page: { token(), model(), reportError(error), answered() }
-    // elements: { list, send, stop, status }, all of the view's markup
-    constructor(page, { list, send, stop, status }, { copyLabel = "Antwort kopieren" } = {}) {
+    // elements: { list, send, stop, status }, all of the view's markup;
+    // input: where focus returns when an answer is done
+    constructor(page, { list, send, stop, status, input }, { copyLabel = "Antwort kopieren" } = {}) {
         this.page = page;
         this.list = list;
         this.send = send;
         this.stopButton = stop;
         this.status = status;
+        this.input = input;
         this.copyLabel = copyLabel;
         this.controller = null;
+        this.live = document.createElement("div");
+        this.live.className = "visually-hidden";
+        this.live.setAttribute("aria-live", "polite");
+        list.after(this.live);
         stop.addEventListener("click", () => this.stop());
     }
 
@@ -31,6 +106,7 @@ export class AnswerList {
     clear() {
         this.stop();
         this.list.replaceChildren();
+        this.live.replaceChildren();
         this.setStatus("");
     }
 
@@ -38,10 +114,17 @@ export class AnswerList {
         this.status.textContent = text;
     }
 
+    // A disabled button loses the focus: it moves to "Antwort stoppen"
+    // while an answer streams, and back to the input afterwards.
     setBusy(busy) {
+        const focusWasHere = [this.send, this.stopButton, document.body, null]
+            .includes(document.activeElement);
         this.send.disabled = busy;
         this.stopButton.disabled = !busy;
         this.list.setAttribute("aria-busy", String(busy));
+        if (focusWasHere && this.list.isConnected && !this.list.closest("[hidden]")) {
+            (busy ? this.stopButton : this.input).focus();
+        }
     }
 
     addItem(role, text = "") {
@@ -77,8 +160,10 @@ export class AnswerList {
         item.append(tools);
     }
 
-    // Streams the answer into `content`, rendered after every change and
-    // handed to `decorate(content)` (citations); returns the text received.
+    // Streams the answer into `content`, rendered at most every RENDER_MS
+    // (and once at the end) and handed to `decorate(content)` (citations).
+    // Returns { text, ending }: ending is "done", "length" (the model's
+    // limit cut it) or "cut" (the stream ended without its last event).
     async stream(functionId, messages, content, decorate) {
         const response = await gatewayFetch("/v1/chat/completions", {
             token: this.page.token(),
@@ -87,27 +172,38 @@ export class AnswerList {
             headers: { "X-LLMoin-Function": functionId },
             body: { model: this.page.model(), messages, stream: true },
         });
-        let text = "";
-        let frame = 0;
+        const state = { text: "", ending: "cut", timer: 0 };
         const show = () => {
-            renderMarkdown(content, text);
+            state.timer = 0;
+            renderMarkdown(content, state.text);
             decorate(content);
         };
-        await readEventStream(response.body, (data) => {
-            if (data === "[DONE]") {
-                return false;
-            }
-            const delta = JSON.parse(data).choices?.[0]?.delta?.content;
-            if (typeof delta === "string" && delta !== "") {
-                text += delta;
-                cancelAnimationFrame(frame);
-                frame = requestAnimationFrame(show);
-            }
-            return true;
-        });
-        cancelAnimationFrame(frame);
-        show();
-        return text;
+        const announcer = new Announcer(this.live);
+        try {
+            await readEventStream(response.body, (data) => {
+                if (data === "[DONE]") {
+                    state.ending = state.ending === "length" ? "length" : "done";
+                    return false;
+                }
+                const chunk = parseChunk(data);
+                const delta = chunk.choices?.[0]?.delta?.content;
+                if (chunk.choices?.[0]?.finish_reason === "length") {
+                    state.ending = "length";
+                }
+                if (typeof delta === "string" && delta !== "") {
+                    state.text += delta;
+                    announcer.heard(state.text);
+                    state.timer ||= setTimeout(show, RENDER_MS);
+                }
+                return true;
+            });
+        } finally {
+            // also when stopped: what arrived is shown, then copied
+            clearTimeout(state.timer);
+            show();
+            announcer.finish(state.text);
+        }
+        return { text: state.text, ending: state.ending };
     }
 
     // Shows `shown` as the user's request and streams the answer to
@@ -124,16 +220,16 @@ export class AnswerList {
         this.setStatus("Die Antwort wird erstellt …");
         let result = null;
         try {
-            const text = await this.stream(functionId, messages, answer.content, decorate);
-            result = { text, item: answer.item, complete: true };
-            this.setStatus("Die Antwort ist fertig.");
+            const { text, ending } = await this.stream(functionId, messages, answer.content, decorate);
+            result = { text, item: answer.item, complete: ending === "done" };
+            if (ending !== "done") {
+                addNote(answer.item, ENDINGS[ending]);
+            }
+            this.setStatus(ending === "done" ? "Die Antwort ist fertig." : ENDINGS[ending]);
         } catch (error) {
             if (error.name === "AbortError") {
                 result = { text: answer.content.textContent, item: answer.item, complete: false };
-                const note = document.createElement("p");
-                note.className = "meta";
-                note.textContent = "Die Antwort wurde angehalten.";
-                answer.item.append(note);
+                addNote(answer.item, "Die Antwort wurde angehalten.");
                 this.setStatus("Die Antwort wurde angehalten.");
             } else {
                 request.item.remove();

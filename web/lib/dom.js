@@ -25,13 +25,12 @@ export function formActions(id, submitLabel) {
     return { send, stop, status, nodes: [element("div", { class: "actions" }, send, stop), status] };
 }
 
-// The heading, the description and the results list of a view; the list is
-// the live region its answers stream into.
+// The heading, the description and the results list of a view (answers
+// are read out through lib/answers.js's live region, not the list's).
 export function viewFrame(section, definition) {
     const id = definition.id;
     const results = element("ol", { id: `${id}-results`, class: "history",
-                                     "aria-labelledby": `${id}-results-title`,
-                                     "aria-live": "polite", "aria-relevant": "additions text" });
+                                     "aria-labelledby": `${id}-results-title` });
     section.setAttribute("aria-labelledby", `${id}-title`);
     section.append(
         element("h1", { id: `${id}-title`, tabindex: "-1" }, definition.title),

@@ -11,6 +11,9 @@ export class GatewayError extends Error {
     }
 }
 
+// A stream that broke off with something other than an answer chunk.
+export class StreamError extends Error {}
+
 // Retry-After is either seconds or an HTTP date (RFC 9110, 10.2.3).
 function retryAfterOf(response) {
     const value = response.headers.get("Retry-After");
@@ -53,8 +56,11 @@ function waitText(seconds) {
     if (seconds === null) {
         return "in einigen Minuten";
     }
+    if (seconds <= 1) {
+        return "in 1 Sekunde";
+    }
     if (seconds < 60) {
-        return seconds === 1 ? "in 1 Sekunde" : `in ${seconds} Sekunden`;
+        return `in ${seconds} Sekunden`;
     }
     const minutes = Math.ceil(seconds / 60);
     if (minutes < 120) {
@@ -66,6 +72,9 @@ function waitText(seconds) {
 
 // The message shown for an error of the gateway (or of the network).
 export function germanMessage(error) {
+    if (error instanceof StreamError) {
+        return "Die Antwort kam fehlerhaft an. Bitte versuchen Sie es erneut.";
+    }
     if (!(error instanceof GatewayError)) {
         return "Der Dienst ist nicht erreichbar. Bitte prüfen Sie Ihre Netzwerkverbindung "
             + "und versuchen Sie es erneut.";

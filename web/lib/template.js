@@ -13,3 +13,12 @@ export function fill(template, values) {
     return lines.join("\n").replace(/\{([a-z_]+)\}/g, (whole, name) =>
         (Object.hasOwn(values, name) ? String(values[name]) : whole));
 }
+
+// Text a user pasted or a document holds goes between <<< and >>> in a
+// prompt; inside it those marks (and line breaks in a one-line value such as
+// a file name) are defused, so it cannot close its frame early and pose as
+// instructions or a new question.
+export function quoted(text, { oneLine = false } = {}) {
+    const defused = text.replace(/<<</g, "‹‹‹").replace(/>>>/g, "›››");
+    return oneLine ? defused.replace(/[\r\n]+/g, " ") : defused;
+}

@@ -12,10 +12,12 @@ import { ACCEPTED_TYPES, DocumentError, readDocument } from "../lib/documents.js
 import { element, formActions, viewFrame } from "../lib/dom.js";
 import { counted } from "../lib/german.js";
 import { selectPassages } from "../lib/passages.js";
-import { fill } from "../lib/template.js";
+import { fill, quoted } from "../lib/template.js";
 
-// Room in the budget for the instructions, headings and the question.
+// Room in the budget for the instructions and the question; and per passage
+// for its heading and delimiters (besides the file name).
 const PROMPT_OVERHEAD_CHARS = 2000;
+const PASSAGE_OVERHEAD_CHARS = 40;
 
 function placeOf(passage) {
     return `${passage.file}, ${passage.unit} ${passage.number}`;
@@ -54,9 +56,10 @@ export function researchView(page, definition, section) {
         element("p", { class: "field" }, element("label", { for: question.id }, "Ihre Frage"), question),
         ...actions.nodes);
     section.append(form, ...resultsNodes);
-    const answers = new AnswerList(page, { list: results, ...actions });
+    const answers = new AnswerList(page, { list: results, ...actions, input: question });
     let documents = [];
     let asked = 0;
+    let round = 0;   // "Verlauf löschen" starts a new one: files still being read are dropped
 
     function showDocuments() {
         loaded.replaceChildren(...documents.map((uploaded) => {
@@ -78,15 +81,22 @@ export function researchView(page, definition, section) {
 
     async function addFiles() {
         const chosen = [...files.files];
+        const mine = round;
         files.value = "";
         for (const file of chosen) {
             answers.setStatus(`„${file.name}“ wird gelesen …`);
             try {
                 const read = await readDocument(file);
+                if (mine !== round) {
+                    return;
+                }
                 documents = [...documents.filter((other) => other.name !== read.name), read];
                 showDocuments();
                 answers.setStatus(`„${file.name}“ ist geladen (${counted(read.pages.length, read.unit)}).`);
             } catch (error) {
+                if (mine !== round) {
+                    return;
+                }
                 answers.setStatus("");
                 page.showNotice(error instanceof DocumentError ? error.message
                     : `„${file.name}“ konnte nicht gelesen werden.`);
@@ -96,12 +106,17 @@ export function researchView(page, definition, section) {
 
     async function ask(text) {
         const budget = page.settings.maxInputChars - PROMPT_OVERHEAD_CHARS - text.length;
-        const passages = selectPassages(documents, text, Math.max(budget, 1000));
-        const quoted = passages.map((passage) =>
-            `${fill(definition.passage_heading, { ...passage })}\n<<<\n${passage.text}\n>>>`);
+        const passages = selectPassages(documents, text, Math.max(budget, 1000),
+                                        { perPassageChars: PASSAGE_OVERHEAD_CHARS });
+        const framed = passages.map((passage) => {
+            const heading = fill(definition.passage_heading,
+                                 { ...passage, file: quoted(passage.file, { oneLine: true }) });
+            return `${heading}\n<<<\n${quoted(passage.text)}\n>>>`;
+        });
         const messages = [{ role: "system", content: definition.instructions },
                           { role: "user", content: fill(definition.prompt,
-                                                        { passages: quoted.join("\n\n"), question: text }) }];
+                                                        { passages: framed.join("\n\n"),
+                                                          question: quoted(text) }) }];
         asked += 1;
         const prefix = `${id}-${asked}-source`;
         let sources = null;
@@ -118,7 +133,8 @@ export function researchView(page, definition, section) {
         await answers.ask({
             functionId: id,
             messages,
-            shown: `${text}\n(Dokumente: ${documents.map((read) => read.name).join(", ")})`,
+            shown: `${text}\n(${documents.length === 1 ? "Dokument" : "Dokumente"}: `
+                + `${documents.map((read) => read.name).join(", ")})`,
             attach: (item) => {
                 sources = sourcesList(prefix, passages);
                 item.append(sources);
@@ -136,7 +152,7 @@ export function researchView(page, definition, section) {
         }
         page.showNotice("");
         if (documents.length === 0) {
-            page.showNotice("Bitte laden Sie zuerst mindestens ein Dokument.");
+            page.showNotice("Bitte laden Sie zuerst mindestens ein Dokument hoch.");
             files.focus();
             return;
         }
@@ -147,6 +163,7 @@ export function researchView(page, definition, section) {
     return {
         focusTarget: files,
         clear() {
+            round += 1;
             answers.clear();
             documents = [];
             question.value = "";

@@ -13,7 +13,7 @@ import { AnswerList } from "../lib/answers.js";
 import { ACCEPTED_TYPES, DocumentError, readDocument } from "../lib/documents.js";
 import { element, formActions, viewFrame } from "../lib/dom.js";
 import { counted } from "../lib/german.js";
-import { fill } from "../lib/template.js";
+import { fill, quoted } from "../lib/template.js";
 
 const EXCERPT_CHARS = 280;
 
@@ -66,12 +66,12 @@ function valuesOf(form, definition) {
             const value = form.elements[id].value;
             const option = field.options.find((candidate) => candidate.value === value);
             values[field.name] = option.prompt;
-            chosen.push(option.label);
+            chosen.push(`${field.label}: ${option.label}`);
         } else if (field.type === "line") {
-            const value = form.elements[id].value.trim();
+            const value = quoted(form.elements[id].value.trim(), { oneLine: true });
             values[field.name] = value === "" ? "" : fill(field.prompt, { value });
         } else {
-            values[field.name] = form.elements[id].value.trim();
+            values[field.name] = quoted(form.elements[id].value.trim());
         }
     }
     return { values, chosen };
@@ -82,23 +82,30 @@ function excerpt(text) {
 }
 
 // Reads a chosen file into the textarea; the file itself is not kept.
-async function takeFile(input, textarea, answers, page) {
+// current() tells whether the view is still in the round the reading began
+// in: a file that finishes after "Verlauf löschen", or after a file chosen
+// later, is dropped.
+async function takeFile(input, textarea, answers, page, current) {
     const file = input.files[0];
     if (!file) {
         return;
     }
+    input.value = "";
     answers.setStatus(`„${file.name}“ wird gelesen …`);
     try {
         const read = await readDocument(file);
+        if (!current()) {
+            return;
+        }
         textarea.value = read.pages.map((part) => part.text).join("\n\n");
         answers.setStatus(`Der Text aus „${file.name}“ (${counted(read.pages.length, read.unit)})`
             + " steht jetzt im Textfeld.");
     } catch (error) {
-        answers.setStatus("");
-        page.showNotice(error instanceof DocumentError ? error.message
-            : `„${file.name}“ konnte nicht gelesen werden.`);
-    } finally {
-        input.value = "";
+        if (current()) {
+            answers.setStatus("");
+            page.showNotice(error instanceof DocumentError ? error.message
+                : `„${file.name}“ konnte nicht gelesen werden.`);
+        }
     }
 }
 
@@ -111,13 +118,19 @@ export function taskView(page, definition, section) {
     const form = element("form", { id: `${id}-form`, class: "prompt-form" },
                          ...fields, ...actions.nodes);
     section.append(form, ...resultsNodes);
-    const answers = new AnswerList(page, { list: results, ...actions },
+    const firstInput = form.querySelector("textarea, input");
+    const answers = new AnswerList(page, { list: results, ...actions, input: firstInput },
                                    { copyLabel: definition.copy });
+    let round = 0;
 
     for (const field of definition.fields.filter((candidate) => candidate.upload)) {
         const textarea = form.elements[`${id}-${field.name}`];
         const input = form.elements[`${id}-${field.name}-file`];
-        input.addEventListener("change", () => takeFile(input, textarea, answers, page));
+        input.addEventListener("change", () => {
+            round += 1;
+            const mine = round;
+            takeFile(input, textarea, answers, page, () => mine === round);
+        });
     }
 
     form.addEventListener("submit", async (event) => {
@@ -141,8 +154,9 @@ export function taskView(page, definition, section) {
     });
 
     return {
-        focusTarget: form.querySelector("textarea, input"),
+        focusTarget: firstInput,
         clear() {
+            round += 1;
             answers.clear();
             form.reset();
         },
