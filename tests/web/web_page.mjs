@@ -96,11 +96,12 @@ function shownView(page) {
 async function openView(page, name, hash) {
     await page.getByRole("link", { name, exact: true }).click();
     assert.equal(new URL(page.url()).hash, hash);
-    assert.equal(await page.getByRole("link", { name, exact: true }).getAttribute("aria-current"), "page");
+    // hashchange is handled in a task of its own, after the click
+    await page.locator("a[aria-current=page]", { hasText: name }).waitFor();
     const heading = page.locator("section.view:not([hidden]) h1");
     assert.equal(await heading.innerText(), name);
-    assert.equal(await heading.evaluate((h) => h === document.activeElement), true,
-                 "focus moves to the view's heading");
+    await page.waitForFunction(() =>
+        document.activeElement === document.querySelector("section.view:not([hidden]) h1"));
     return shownView(page);
 }
 

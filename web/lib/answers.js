@@ -88,6 +88,7 @@ export class AnswerList {
         this.input = input;
         this.copyLabel = copyLabel;
         this.controller = null;
+        this.received = "";   // the text of the answer streaming now, as it came
         this.live = document.createElement("div");
         this.live.className = "visually-hidden";
         this.live.setAttribute("aria-live", "polite");
@@ -173,6 +174,7 @@ export class AnswerList {
             body: { model: this.page.model(), messages, stream: true },
         });
         const state = { text: "", ending: "cut", timer: 0 };
+        this.received = "";
         const show = () => {
             state.timer = 0;
             renderMarkdown(content, state.text);
@@ -192,6 +194,7 @@ export class AnswerList {
                 }
                 if (typeof delta === "string" && delta !== "") {
                     state.text += delta;
+                    this.received = state.text;
                     announcer.heard(state.text);
                     state.timer ||= setTimeout(show, RENDER_MS);
                 }
@@ -228,7 +231,7 @@ export class AnswerList {
             this.setStatus(ending === "done" ? "Die Antwort ist fertig." : ENDINGS[ending]);
         } catch (error) {
             if (error.name === "AbortError") {
-                result = { text: answer.content.textContent, item: answer.item, complete: false };
+                result = { text: this.received, item: answer.item, complete: false };
                 addNote(answer.item, "Die Antwort wurde angehalten.");
                 this.setStatus("Die Antwort wurde angehalten.");
             } else {

@@ -170,10 +170,6 @@ async function entryText(view, entry) {
 
 // --- XML ---------------------------------------------------------------------
 
-// Comments, processing instructions and declarations are skipped; a tag's
-// attributes may hold ">" inside quotes. Everything else is character data.
-const XML_TOKEN = /<!--[\s\S]*?-->|<[?!][^>]*>|<(\/?)([^\s/>]+)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>|([^<]+)/g;
-
 const NAMED_ENTITIES = { amp: "&", lt: "<", gt: ">", quot: "\"", apos: "'" };
 
 function decodeEntity(entity, body) {
@@ -280,27 +276,135 @@ class PageCollector {
     }
 }
 
+// A scanner by hand rather than one regular expression over the part: a
+// pattern with nested repetition backtracks on input such as "<!" repeated
+// or "<" and a long name without ">" (cubic and quadratic time), and a few
+// hundred compressed bytes of that would freeze the tab. Each scan below
+// stops at the next "<", which well-formed XML never has inside a tag, so
+// every character is looked at a bounded number of times.
+
+const TAG_NAME_ENDS = " \t\r\n/<>";
+
+// Where the tag name beginning at `position` ends.
+function tagNameEnd(xml, position) {
+    let end = position;
+    while (end < xml.length && !TAG_NAME_ENDS.includes(xml[end])) {
+        end++;
+    }
+    return end;
+}
+
+// Where the attributes beginning at `position` end (at the tag's ">" or
+// "/>"), or -1 when the tag is not closed before the next "<".
+function attributesEnd(xml, position) {
+    let end = position;
+    while (end < xml.length) {
+        const character = xml[end];
+        if (character === ">" || (character === "/" && xml[end + 1] === ">")) {
+            return end;
+        }
+        if (character === "<") {
+            return -1;
+        }
+        if (character === "\"" || character === "'") {
+            end = endBeforeNextTag(xml, end + 1, character);
+            if (end < 0) {
+                return -1;
+            }
+        }
+        end++;
+    }
+    return -1;
+}
+
+// The first `wanted` character from `position` on, or -1 when a "<" or the
+// end comes first.
+function endBeforeNextTag(xml, position, wanted) {
+    for (let end = position; end < xml.length; end++) {
+        if (xml[end] === wanted) {
+            return end;
+        }
+        if (xml[end] === "<") {
+            return -1;
+        }
+    }
+    return -1;
+}
+
+// Hands the tag at `start` (a "<") to the handler; returns where the scan
+// goes on. Comments, processing instructions and declarations are
+// skipped; a comment never closed hides the rest of the part. A "<" that
+// begins no markup is dropped and what follows it is character data.
+function readMarkup(xml, start, handler) {
+    if (xml.startsWith("<!--", start)) {
+        const end = xml.indexOf("-->", start + 4);
+        return end < 0 ? xml.length : end + 3;
+    }
+    if (xml[start + 1] === "?" || xml[start + 1] === "!") {
+        const end = endBeforeNextTag(xml, start + 2, ">");
+        return end < 0 ? start + 1 : end + 1;
+    }
+    const closing = xml[start + 1] === "/";
+    const nameStart = closing ? start + 2 : start + 1;
+    const nameEnd = tagNameEnd(xml, nameStart);
+    const end = nameEnd > nameStart ? attributesEnd(xml, nameEnd) : -1;
+    if (end < 0) {
+        return start + 1;
+    }
+    const name = localName(xml.slice(nameStart, nameEnd));
+    const empty = xml[end] === "/";
+    if (closing) {
+        handler.close(name);
+    } else {
+        handler.open(name, xml.slice(nameEnd, end), empty);
+    }
+    return empty ? end + 2 : end + 1;
+}
+
+// Calls handler.open(localName, attributes, empty), handler.close(localName)
+// and handler.characters(text) (entities not yet decoded) in document order.
+function scanXml(xml, handler) {
+    let position = 0;
+    while (position < xml.length) {
+        if (xml[position] === "<") {
+            position = readMarkup(xml, position, handler);
+            continue;
+        }
+        const next = xml.indexOf("<", position);
+        const end = next < 0 ? xml.length : next;
+        handler.characters(xml.slice(position, end));
+        position = end;
+    }
+}
+
 // The text of each page of a WordprocessingML document part.
 export function documentXmlPages(xml) {
     const collector = new PageCollector();
-    for (const [, closing, name, attributes, selfClosing, text] of xml.matchAll(XML_TOKEN)) {
-        if (text !== undefined) {
-            collector.characters(text);
-        } else if (name === undefined) {
-            continue;
-        } else if (closing) {
-            collector.close(localName(name));
-        } else {
-            collector.open(localName(name), attributes, selfClosing === "/");
-        }
-    }
+    scanXml(xml, collector);
     return collector.finish();
 }
 
 // --- the package -------------------------------------------------------------
 
 const DEFAULT_DOCUMENT_PART = "word/document.xml";
-const OFFICE_DOCUMENT_RELATION = /<[\w:]*Relationship\b[^>]*\bType\s*=\s*"[^"]*\/officeDocument"[^>]*>/;
+const OFFICE_DOCUMENT_TYPE = /\bType\s*=\s*(?:"[^"]*\/officeDocument"|'[^']*\/officeDocument')/;
+const TARGET = /\bTarget\s*=\s*(?:"([^"]*)"|'([^']*)')/;
+
+// The Target of the first relationship of type officeDocument, or undefined.
+function officeDocumentTarget(relationshipsXml) {
+    let target;
+    scanXml(relationshipsXml, {
+        characters() {},
+        close() {},
+        open(name, attributes) {
+            if (target === undefined && name === "Relationship" && OFFICE_DOCUMENT_TYPE.test(attributes)) {
+                const match = attributes.match(TARGET);
+                target = match ? match[1] ?? match[2] : undefined;
+            }
+        },
+    });
+    return target;
+}
 
 // The main part is whatever the package relationships name as the office
 // document; Word calls it word/document.xml, some converters do not.
@@ -309,9 +413,8 @@ async function documentPartName(view, entries) {
     if (relationships === undefined) {
         return DEFAULT_DOCUMENT_PART;
     }
-    const relation = (await entryText(view, relationships)).match(OFFICE_DOCUMENT_RELATION);
-    const target = relation?.[0].match(/\bTarget\s*=\s*"([^"]*)"/);
-    return target ? decodeXmlEntities(target[1]).replace(/^\//, "") : DEFAULT_DOCUMENT_PART;
+    const target = officeDocumentTarget(await entryText(view, relationships));
+    return target === undefined ? DEFAULT_DOCUMENT_PART : decodeXmlEntities(target).replace(/^\//, "");
 }
 
 async function readPackage(view) {

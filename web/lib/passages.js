@@ -1,8 +1,9 @@
 // Choosing what of the user's documents goes into the prompt. Documents are
 // cut into passages (a page each, long pages in parts that keep the page
 // number); when they do not all fit, the passages are ranked against the
-// question with BM25 and the best ones that fit are taken. Pure functions:
-// no DOM, the same code runs in Node's unit tests.
+// question with BM25 and the best ones that fit are taken. No DOM: the same
+// code runs in Node's unit tests. A document is split and tokenized once,
+// not at every question (see analyseDocument).
 
 // --- splitting ---------------------------------------------------------------
 
@@ -137,22 +138,25 @@ function termCounts(terms) {
     return counts;
 }
 
-// The BM25 score of each passage for the question, in the passages' order.
-function bm25Scores(passages, question) {
+// What BM25 needs of a passage: its number of terms and how often each occurs.
+function termStatistics(text) {
+    const terms = tokenize(text);
+    return { length: terms.length, counts: termCounts(terms) };
+}
+
+// The BM25 score of each passage for the question, given the passages' term
+// statistics, in the passages' order.
+function bm25Scores(statistics, question) {
     const queryTerms = [...new Set(tokenize(question))];
-    const documents = passages.map((passage) => {
-        const terms = tokenize(passage.text);
-        return { length: terms.length, counts: termCounts(terms) };
-    });
-    const count = documents.length;
-    const averageLength = documents.reduce((sum, d) => sum + d.length, 0) / count || 1;
+    const count = statistics.length;
+    const averageLength = statistics.reduce((sum, passage) => sum + passage.length, 0) / count || 1;
     const weights = queryTerms.map((term) => {
-        const containing = documents.filter((d) => d.counts.has(term)).length;
+        const containing = statistics.filter((passage) => passage.counts.has(term)).length;
         return Math.log(1 + (count - containing + 0.5) / (containing + 0.5));
     });
-    return documents.map((document) => queryTerms.reduce((score, term, index) => {
-        const frequency = document.counts.get(term) ?? 0;
-        const norm = BM25_K1 * (1 - BM25_B + BM25_B * document.length / averageLength);
+    return statistics.map((passage) => queryTerms.reduce((score, term, index) => {
+        const frequency = passage.counts.get(term) ?? 0;
+        const norm = BM25_K1 * (1 - BM25_B + BM25_B * passage.length / averageLength);
         return score + weights[index] * frequency * (BM25_K1 + 1) / (frequency + norm);
     }, 0));
 }
@@ -166,8 +170,41 @@ function rankedIndexes(scores) {
 
 // The passages with their .score for the question, best first (new objects).
 export function rankPassages(passages, question) {
-    const scores = bm25Scores(passages, question);
+    const scores = bm25Scores(passages.map((passage) => termStatistics(passage.text)), question);
     return rankedIndexes(scores).map((index) => ({ ...passages[index], score: scores[index] }));
+}
+
+// --- documents, analysed once ------------------------------------------------
+
+// Splitting and tokenizing a long document takes far longer than scoring
+// it, and the same documents are asked about again and again; so both are
+// done once per document object. Documents are taken as immutable (as
+// readDocument makes them): a changed document must be a new object.
+const analyses = new WeakMap();
+
+// The passages of a document and, once a question needed them, their term
+// statistics; made on the first call and kept as long as the document.
+function analysis(document) {
+    let found = analyses.get(document);
+    if (found === undefined) {
+        found = { passages: splitIntoPassages([document]), statistics: null };
+        analyses.set(document, found);
+    }
+    return found;
+}
+
+function documentStatistics(document) {
+    const analysed = analysis(document);
+    analysed.statistics ??= analysed.passages.map((passage) => termStatistics(passage.text));
+    return analysed.statistics;
+}
+
+// Splits a document and counts its terms now (when it is loaded, say)
+// rather than at its first question. Returns its passages, which are shared
+// with later calls and must not be changed.
+export function analyseDocument(document) {
+    documentStatistics(document);
+    return analysis(document).passages;
 }
 
 // --- selection ---------------------------------------------------------------
@@ -177,40 +214,48 @@ function numbered(passages) {
 }
 
 // When even the best passage is too long: its best part that fits.
-function bestPartOf(passage, question, budgetChars) {
-    const parts = splitText(passage.text, budgetChars).map((text) => ({ ...passage, text }));
-    return parts[rankedIndexes(bm25Scores(parts, question))[0]];
+function bestPartOf(passage, question, textChars) {
+    const parts = splitText(passage.text, textChars).map((text) => ({ ...passage, text }));
+    const scores = bm25Scores(parts.map((part) => termStatistics(part.text)), question);
+    return parts[rankedIndexes(scores)[0]];
 }
 
-// The passages for the prompt, at most budgetChars characters of text in
-// all, in document order, numbered .id = 1..n. All of them when they fit;
-// otherwise the best-ranked ones that fit, leaving out those that share no
-// term with the question (they would only cost the user tokens) unless no
-// passage shares one; at least one (the best, cut to the budget) as long as
-// there is any text and any budget.
-export function selectPassages(documents, question, budgetChars) {
-    const passages = splitIntoPassages(documents);
-    const total = passages.reduce((sum, passage) => sum + passage.text.length, 0);
+// The passages for the prompt, in document order, numbered .id = 1..n, at
+// most budgetChars characters in all. A passage costs its text and, when
+// perPassageChars is given, that many characters more plus its file name:
+// the heading and delimiters the caller puts around it ("[3] (Datei:
+// NAME, Seite 7)"), which for many short pages are a large part of the
+// prompt. All passages when they fit; otherwise the best-ranked ones that
+// fit, leaving out those that share no term with the question (they would
+// only cost the user tokens) unless no passage shares one; at least one
+// (the best, cut to the budget) as long as there is any text and room for
+// any of it.
+export function selectPassages(documents, question, budgetChars, { perPassageChars = 0 } = {}) {
+    const passages = documents.flatMap((document) => analysis(document).passages);
+    const overhead = (passage) => (perPassageChars > 0 ? perPassageChars + passage.file.length : 0);
+    const cost = (passage) => passage.text.length + overhead(passage);
+    const total = passages.reduce((sum, passage) => sum + cost(passage), 0);
     if (total <= budgetChars) {
         return numbered(passages);
     }
     if (budgetChars < 1) {
         return [];
     }
-    const scores = bm25Scores(passages, question);
+    const scores = bm25Scores(documents.flatMap(documentStatistics), question);
     const ranking = rankedIndexes(scores);
     const matching = ranking.filter((index) => scores[index] > 0);
     const chosen = [];
     let used = 0;
     for (const index of matching.length > 0 ? matching : ranking) {
-        const length = passages[index].text.length;
-        if (used + length <= budgetChars) {
+        if (used + cost(passages[index]) <= budgetChars) {
             chosen.push(index);
-            used += length;
+            used += cost(passages[index]);
         }
     }
-    if (chosen.length === 0) {
-        return numbered([bestPartOf(passages[ranking[0]], question, budgetChars)]);
+    if (chosen.length > 0) {
+        return numbered(chosen.sort((a, b) => a - b).map((index) => passages[index]));
     }
-    return numbered(chosen.sort((a, b) => a - b).map((index) => passages[index]));
+    const best = passages[ranking[0]];
+    const textChars = budgetChars - overhead(best);
+    return textChars < 1 ? [] : numbered([bestPartOf(best, question, textChars)]);
 }

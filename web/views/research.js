@@ -11,13 +11,13 @@ import { linkCitations } from "../lib/citations.js";
 import { ACCEPTED_TYPES, DocumentError, readDocument } from "../lib/documents.js";
 import { element, formActions, viewFrame } from "../lib/dom.js";
 import { counted } from "../lib/german.js";
-import { selectPassages } from "../lib/passages.js";
+import { analyseDocument, selectPassages } from "../lib/passages.js";
 import { fill, quoted } from "../lib/template.js";
 
 // Room in the budget for the instructions and the question; and per passage
 // for its heading and delimiters (besides the file name).
 const PROMPT_OVERHEAD_CHARS = 2000;
-const PASSAGE_OVERHEAD_CHARS = 40;
+const PASSAGE_OVERHEAD_CHARS = 43;   // "[999] (Datei: , Abschnitt 99999)", frame, join
 
 function placeOf(passage) {
     return `${passage.file}, ${passage.unit} ${passage.number}`;
@@ -90,6 +90,7 @@ export function researchView(page, definition, section) {
                 if (mine !== round) {
                     return;
                 }
+                analyseDocument(read);   // now, so that the first question is quick too
                 documents = [...documents.filter((other) => other.name !== read.name), read];
                 showDocuments();
                 answers.setStatus(`„${file.name}“ ist geladen (${counted(read.pages.length, read.unit)}).`);

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import test from "node:test";
-import { DocxError, MAX_UNPACKED_BYTES, docxPages } from "../../../web/lib/docx.js";
+import { DocxError, MAX_UNPACKED_BYTES, docxPages, documentXmlPages } from "../../../web/lib/docx.js";
 import { documentXml, docxOf, paragraph, zipOf } from "./zip_writer.mjs";
 
 const PAGE_BREAK = '<w:p><w:r><w:br w:type="page"/></w:r></w:p>';
@@ -123,4 +123,81 @@ test("a zip bomb that lies about its size is stopped at the limit", async () => 
     const zip = zipOf([{ name: "word/document.xml", data: bomb, declaredSize: 1000 }]);
     assert.ok(zip.length < 1024 * 1024, "the package itself is small");
     assert.equal(await refusal(docxPages(zip)), "too_large");
+});
+
+// --- hostile XML: the scanner must stay linear ----------------------------------
+
+const FAST_MS = 200;
+const HOSTILE_CHARS = 100 * 1024;
+
+function timed(work) {
+    const start = performance.now();
+    const result = work();
+    return { result, milliseconds: performance.now() - start };
+}
+
+function inText(xml) {
+    return `<w:p><w:r><w:t>${xml}</w:t></w:r></w:p>`;
+}
+
+const HOSTILE_INPUTS = {
+    "\"<!\" repeated": "<!".repeat(HOSTILE_CHARS / 2),
+    "\"<\" and a name without \">\"": `<${"a".repeat(HOSTILE_CHARS)}`,
+    "\"<a\" repeated": "<a".repeat(HOSTILE_CHARS / 2),
+    "\"<a \" and an open quote, repeated": "<a \"".repeat(HOSTILE_CHARS / 4),
+    "\"<?\" repeated": "<?".repeat(HOSTILE_CHARS / 2),
+    "\"<!--\" repeated": "<!--".repeat(HOSTILE_CHARS / 4),
+    "attribute slashes without \">\"": `<w:t ${"/ ".repeat(HOSTILE_CHARS / 2)}`,
+};
+
+for (const [label, hostile] of Object.entries(HOSTILE_INPUTS)) {
+    test(`document.xml of ${label} is read in linear time`, () => {
+        for (const xml of [hostile, inText(hostile)]) {
+            const { result, milliseconds } = timed(() => documentXmlPages(xml));
+            assert.ok(milliseconds < FAST_MS, `${milliseconds.toFixed(0)} ms for ${xml.length} characters`);
+            assert.ok(Array.isArray(result) && result.every((page) => typeof page === "string"));
+        }
+    });
+}
+
+test("a \"<\" that begins no tag is dropped and the text after it kept", () => {
+    assert.deepEqual(documentXmlPages(inText("<!".repeat(5))), ["!!!!!\n"]);
+    assert.deepEqual(documentXmlPages(inText("a <b c=\"d und mehr")), ["a b c=\"d und mehr\n"]);
+    assert.deepEqual(documentXmlPages(inText("<" + "x".repeat(10))), ["xxxxxxxxxx\n"]);
+    assert.deepEqual(documentXmlPages("<!".repeat(1000)), [""]);
+});
+
+test("quoted attribute values may hold \">\" and \"/\", comments and declarations are skipped", () => {
+    const xml = '<?xml version="1.0"?><!DOCTYPE x><w:document><w:body>'
+        + '<w:p w:x="a>b" w:y=\'c/>d\' w:z="e/f"><w:r><!-- <w:t>nicht</w:t> --><w:t>Text</w:t></w:r></w:p>'
+        + "</w:body></w:document>";
+    assert.deepEqual(documentXmlPages(xml), ["Text\n"]);
+});
+
+test("a comment never closed hides the rest of the part", () => {
+    assert.deepEqual(documentXmlPages(inText("vorher") + "<!-- " + inText("nachher")), ["vorher\n"]);
+});
+
+test("hostile package relationships are read in linear time", async () => {
+    const hostile = '<Relationship Type="x/officeDocument"'.repeat(HOSTILE_CHARS / 40);
+    const zip = zipOf([
+        { name: "_rels/.rels", data: hostile },
+        { name: "word/document.xml", data: documentXml(paragraph("Standard")) },
+    ]);
+    const start = performance.now();
+    assert.deepEqual(await docxPages(zip), ["Standard\n"]);
+    assert.ok(performance.now() - start < 1000, "the relationships took too long");
+});
+
+test("the officeDocument relationship may use single quotes and stand after others", async () => {
+    const relationships = '<?xml version="1.0"?><Relationships>'
+        + '<Relationship Id="rId2" Type="http://example.org/relationships/thumbnail" Target="x.jpeg"/>'
+        + "<Relationship Id='rId1' "
+        + "Type='http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument' "
+        + "Target='/word/document2.xml'/></Relationships>";
+    const zip = zipOf([
+        { name: "_rels/.rels", data: relationships },
+        { name: "word/document2.xml", data: documentXml(paragraph("gefunden")) },
+    ]);
+    assert.deepEqual(await docxPages(zip), ["gefunden\n"]);
 });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 import {
-    rankPassages, selectPassages, splitIntoPassages, splitText, tokenize,
+    analyseDocument, rankPassages, selectPassages, splitIntoPassages, splitText, tokenize,
 } from "../../../web/lib/passages.js";
 
 function documentOf(name, texts, unit = "Seite") {
@@ -176,4 +176,96 @@ test("selectPassages cuts a single oversize passage to the budget", () => {
 test("selectPassages with nothing to choose from returns nothing", () => {
     assert.deepEqual(selectPassages([], "Frage", 1000), []);
     assert.deepEqual(selectPassages([documentOf("a.txt", ["Text"])], "Frage", 0), []);
+});
+
+// --- what the heading around each passage costs ----------------------------------
+
+// A passage as the research view puts it into the prompt: heading, frame
+// and the blank line to the next one.
+function quotedLength(passage) {
+    const heading = `[${passage.id}] (Datei: ${passage.file}, ${passage.unit} ${passage.number})`;
+    return `${heading}\n<<<\n${passage.text}\n>>>\n\n`.length;
+}
+
+const HEADING_CHARS = "[999] (Datei: , Abschnitt 99999)\n<<<\n\n>>>\n\n".length;
+
+test("selectPassages counts perPassageChars and the file name of every passage", () => {
+    const pages = Array.from({ length: 300 }, (_, index) => `Seite ${index} zur Dienstreise.`);
+    const documents = [documentOf("Reisekostenrichtlinie_2024.pdf", pages)];
+    const budget = 10000;
+    const textOnly = selectPassages(documents, "Dienstreise", budget);
+    const textLength = pages.reduce((sum, text) => sum + text.length, 0);
+    assert.ok(textLength <= budget, "without perPassageChars all the text fits");
+    assert.equal(textOnly.length, 300);
+    assert.ok(textOnly.reduce((sum, passage) => sum + quotedLength(passage), 0) > budget * 1.5,
+              "the headings overshoot the budget");
+
+    const selected = selectPassages(documents, "Dienstreise", budget, { perPassageChars: HEADING_CHARS });
+    assert.ok(selected.length > 10 && selected.length < 300, `${selected.length} passages`);
+    assert.ok(selected.reduce((sum, passage) => sum + quotedLength(passage), 0) <= budget);
+    const expectedCost = (passage) => passage.text.length + HEADING_CHARS + passage.file.length;
+    assert.ok(selected.reduce((sum, passage) => sum + expectedCost(passage), 0) <= budget);
+    assert.ok(selected.reduce((sum, passage) => sum + expectedCost(passage), 0)
+              > budget - expectedCost(selected[0]), "as many as fit");
+});
+
+test("selectPassages keeps everything when text and headings fit together", () => {
+    const documents = [documentOf("a.pdf", ["eins", "zwei"])];
+    const exact = 2 * (HEADING_CHARS + "a.pdf".length) + "eins".length + "zwei".length;
+    assert.equal(selectPassages(documents, "Frage", exact, { perPassageChars: HEADING_CHARS }).length, 2);
+    assert.equal(selectPassages(documents, "Frage", exact - 1, { perPassageChars: HEADING_CHARS }).length, 1);
+});
+
+test("selectPassages cuts an oversize passage to the budget less its heading", () => {
+    const text = [...sentences(10, "Genehmigung"), "Die Ausschlussfrist beträgt sechs Monate.",
+                  ...sentences(10, "Genehmigung")].join(" ");
+    const [only, ...rest] = selectPassages([documentOf("a.pdf", [text])], "Ausschlussfrist", 400,
+                                           { perPassageChars: 100 });
+    assert.deepEqual(rest, []);
+    assert.ok(only.text.length + 100 + "a.pdf".length <= 400, `${only.text.length} characters`);
+    assert.match(only.text, /Ausschlussfrist/);
+    assert.deepEqual(selectPassages([documentOf("a.pdf", [text])], "Ausschlussfrist", 100,
+                                    { perPassageChars: 100 }), [], "no room even for the heading");
+});
+
+// --- a document is analysed once ----------------------------------------------
+
+// About 500 pages of 4400 characters: 2.2 million characters, as in a long
+// report. Pseudo-random so that terms are spread as in real text.
+function longDocument(name) {
+    const words = ("Reisekostenabrechnung Ausschlussfrist Monaten Beendigung Dienstreise schriftlich "
+        + "elektronisch zuständigen Stelle beantragen Belege beizufügen Tagegeld Übernachtung "
+        + "Fahrtkosten Erstattung Genehmigung Vorgesetzte Haushalt Kapitel Titel").split(" ");
+    let seed = 7;
+    const next = () => (seed = (seed * 16807) % 2147483647);
+    const pages = Array.from({ length: 500 }, (_, page) => Array.from({ length: 400 },
+        (_, index) => words[next() % words.length] + (index % 12 === 11 ? "." : "")).join(" ") + ` Seite${page}`);
+    return documentOf(name, pages);
+}
+
+test("a second question about the same documents does not split and tokenize them again", () => {
+    const documents = [longDocument("bericht.pdf"), documentOf("notiz.txt", ["Tagegeld und Belege"])];
+    const question = "Welche Ausschlussfrist gilt für die Belege?";
+    const budget = 50000;
+    let start = performance.now();
+    const first = selectPassages(documents, question, budget);
+    const firstMilliseconds = performance.now() - start;
+    start = performance.now();
+    const second = selectPassages(documents, question, budget);
+    const secondMilliseconds = performance.now() - start;
+    assert.deepEqual(second, first);
+    assert.ok(secondMilliseconds < firstMilliseconds / 5,
+              `first ${firstMilliseconds.toFixed(0)} ms, second ${secondMilliseconds.toFixed(0)} ms`);
+    assert.deepEqual(selectPassages(documents, "Tagegeld Übernachtung", budget),
+                     selectPassages([longDocument("bericht.pdf"), documents[1]], "Tagegeld Übernachtung", budget),
+                     "a cached document ranks as a fresh one");
+});
+
+test("analyseDocument gives a document's passages, made once per document object", () => {
+    const document = documentOf("a.pdf", ["eins", "zwei"]);
+    const passages = analyseDocument(document);
+    assert.deepEqual(passages, splitIntoPassages([document]));
+    assert.equal(analyseDocument(document), passages, "the same array, not a new split");
+    const copy = { ...document, pages: [{ number: 1, text: "anders" }] };
+    assert.deepEqual(analyseDocument(copy).map((passage) => passage.text), ["anders"]);
 });
