@@ -60,12 +60,16 @@ export function splitText(text, maxChars) {
 }
 
 // One passage per page; a page longer than maxChars in several parts, each
-// keeping the page's number. In document order.
+// keeping the page's number (and saying which part it is: part, parts). In
+// document order.
 export function splitIntoPassages(documents, { maxChars = 2500 } = {}) {
-    return documents.flatMap((document) => document.pages.flatMap((page) =>
-        splitText(page.text, maxChars).map((text) => ({
+    return documents.flatMap((document) => document.pages.flatMap((page) => {
+        const texts = splitText(page.text, maxChars);
+        return texts.map((text, index) => ({
             file: document.name, unit: document.unit, number: page.number, text,
-        }))));
+            part: index + 1, parts: texts.length,
+        }));
+    }));
 }
 
 // --- terms -------------------------------------------------------------------

@@ -20,7 +20,8 @@ const PROMPT_OVERHEAD_CHARS = 2000;
 const PASSAGE_OVERHEAD_CHARS = 43;   // "[999] (Datei: , Abschnitt 99999)", frame, join
 
 function placeOf(passage) {
-    return `${passage.file}, ${passage.unit} ${passage.number}`;
+    const part = passage.parts > 1 ? ` (Teil ${passage.part} von ${passage.parts})` : "";
+    return `${passage.file}, ${passage.unit} ${passage.number}${part}`;
 }
 
 // The passages sent with one question, each one closed until asked for and

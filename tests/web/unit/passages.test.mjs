@@ -66,9 +66,9 @@ test("splitIntoPassages gives one passage per page, in order", () => {
     const passages = splitIntoPassages([documentOf("a.pdf", ["eins", "zwei"]),
                                         documentOf("b.txt", ["drei"], "Abschnitt")]);
     assert.deepEqual(passages, [
-        { file: "a.pdf", unit: "Seite", number: 1, text: "eins" },
-        { file: "a.pdf", unit: "Seite", number: 2, text: "zwei" },
-        { file: "b.txt", unit: "Abschnitt", number: 1, text: "drei" },
+        { file: "a.pdf", unit: "Seite", number: 1, text: "eins", part: 1, parts: 1 },
+        { file: "a.pdf", unit: "Seite", number: 2, text: "zwei", part: 1, parts: 1 },
+        { file: "b.txt", unit: "Abschnitt", number: 1, text: "drei", part: 1, parts: 1 },
     ]);
 });
 
@@ -82,6 +82,10 @@ test("a page longer than maxChars is split into parts that keep its number", () 
     assert.deepEqual(passages.slice(0, -1).map((part) => part.number),
                      Array(passages.length - 1).fill(7));
     assert.equal(passages.at(-1).number, 8);
+    assert.deepEqual(passages.slice(0, -1).map((part) => [part.part, part.parts]),
+                     passages.slice(0, -1).map((_, index) => [index + 1, passages.length - 1]),
+                     "each part says which of the page's parts it is");
+    assert.deepEqual([passages.at(-1).part, passages.at(-1).parts], [1, 1]);
     assert.equal(passages.slice(0, -1).map((part) => part.text).join("\n"), long);
     assert.equal(splitIntoPassages([document]).length, 3, "the default maxChars is 2500");
 });
