@@ -4,6 +4,7 @@
 
 import { claimsOf, finishSignIn, handOverSignIn, signInInWindow, signOutTarget, startSignIn }
     from "./lib/oidc.js";
+import { element } from "./lib/dom.js";
 import { GatewayError, gatewayFetch, germanMessage } from "./lib/gateway.js";
 import { counted, formatNumber } from "./lib/german.js";
 import { chatView } from "./views/chat.js";
@@ -47,18 +48,11 @@ function showNotice(text, { offerSignIn = false } = {}) {
     if (!text) {
         return;
     }
-    const paragraph = document.createElement("p");
-    paragraph.textContent = text;
-    notice.append(paragraph);
+    notice.append(element("p", {}, text));
     if (offerSignIn) {
-        const again = document.createElement("p");
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = "primary";
-        button.textContent = "Erneut anmelden";
+        const button = element("button", { type: "button", class: "primary" }, "Erneut anmelden");
         button.addEventListener("click", signIn);
-        again.append(button);
-        notice.append(again);
+        notice.append(element("p", {}, button));
     }
 }
 
@@ -85,6 +79,7 @@ function clearEverything() {
 function signedOut(message) {
     clearTimers();
     session.token = null;
+    session.idToken = null;
     clearEverything();
     $("account").hidden = true;
     $("workspace").hidden = true;
@@ -111,21 +106,32 @@ function watchExpiry(expiresAt) {
 }
 
 function warnOfExpiry() {
-    const text = document.createElement("p");
-    text.textContent = "Ihre Anmeldung läuft in zwei Minuten ab. Verlängern Sie sie, "
-        + "damit Ihr Verlauf erhalten bleibt.";
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = "Anmeldung verlängern";
+    const button = element("button", { type: "button" }, "Anmeldung verlängern");
     button.addEventListener("click", renewSignIn);
-    $("expiry").replaceChildren(text, button);
+    $("expiry").replaceChildren(element("p", {}, "Ihre Anmeldung läuft in zwei Minuten ab. "
+        + "Verlängern Sie sie, damit Ihr Verlauf erhalten bleibt."), button);
 }
 
+function userOf(token) {
+    const claims = claimsOf(token);
+    return claims.preferred_username || claims.sub || "unbekannt";
+}
+
+// Renewing keeps the history only for the same person: someone else
+// signing in at this desk must not see it.
 async function renewSignIn() {
     try {
-        signedIn(await signInInWindow(settings));
+        const before = userOf(session.token);
+        const renewed = await signInInWindow(settings);
+        signedIn(renewed);
         $("expiry").replaceChildren();
-        $("page-status").textContent = "Ihre Anmeldung wurde verlängert.";
+        if (userOf(renewed.accessToken) === before) {
+            $("page-status").textContent = "Ihre Anmeldung wurde verlängert.";
+        } else {
+            clearEverything();
+            $("page-status").textContent = `Sie sind jetzt als ${userOf(renewed.accessToken)} `
+                + "angemeldet; der Verlauf der vorigen Anmeldung wurde gelöscht.";
+        }
         currentView.focusTarget.focus();
     } catch {
         showNotice("Die Anmeldung wurde nicht verlängert. Lässt Ihr Browser keine Fenster "
@@ -134,10 +140,12 @@ async function renewSignIn() {
     }
 }
 
+// Signed out here at once; then, where the provider offers it, there too.
 async function signOut() {
-    const target = await signOutTarget(settings, session.idToken);
+    const idToken = session.idToken;
     signedOut("");
     $("page-status").textContent = "";
+    const target = await signOutTarget(settings, idToken);
     if (target !== null) {
         location.assign(target);
     }
@@ -147,8 +155,7 @@ function signedIn({ accessToken, idToken, expiresAt }) {
     session.token = accessToken;
     session.idToken = idToken;
     session.expiresAt = expiresAt;
-    const claims = claimsOf(accessToken);
-    $("who").textContent = `Angemeldet als ${claims.preferred_username || claims.sub || "unbekannt"}`;
+    $("who").textContent = `Angemeldet als ${userOf(accessToken)}`;
     $("account").hidden = false;
     $("sign-in").hidden = true;
     $("workspace").hidden = false;

@@ -6,6 +6,7 @@ Every test module gets its own node through the `stack` fixture in
 conftest.py; nothing here is mocked.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -184,6 +185,29 @@ def _alive(pid):
 def marker():
     """A string that must never be stored or logged anywhere."""
     return f"LLMOIN-MARKER-{uuid.uuid4().hex}"
+
+
+@contextlib.contextmanager
+def database_up_to(stack, name, last):
+    """A scratch database NAME on the node's PostgreSQL with the migrations
+    schema/0001 to schema/LAST only (a migration test starts from there);
+    yields an autocommit cursor and drops the database afterwards."""
+    dsn = stack.env["LLMOIN_PG_DSN"]
+    admin = psycopg2.connect(dsn.replace("dbname=llmoin", "dbname=postgres"))
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    connection = psycopg2.connect(dsn.replace("dbname=llmoin", f"dbname={name}"))
+    connection.autocommit = True
+    try:
+        for path in sorted((SOURCE / "schema").glob("[0-9][0-9][0-9][0-9]_*.sql")):
+            if int(path.name[:4]) <= last:
+                with connection:
+                    connection.cursor().execute(path.read_text())
+        yield connection.cursor()
+    finally:
+        connection.close()
+        admin.cursor().execute(f'DROP DATABASE "{name}"')
+        admin.close()
 
 
 def places_holding(stack, text):

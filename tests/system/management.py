@@ -23,9 +23,9 @@ OPERATOR_ROLE = "llmoin-operator"
 ADMIN_ROLE = "llmoin-admin"
 
 
-def on_socket(stack, method, path, body=None):
-    """(status, document) of a call over tenantd's unix socket (an operator);
-    body is a JSON value, or bytes sent as they are."""
+def on_socket_with_headers(stack, method, path, body=None):
+    """(status, document, headers) of a call over tenantd's unix socket (an
+    operator); body is a JSON value, or bytes sent as they are."""
     if body is not None and not isinstance(body, bytes):
         body = json.dumps(body).encode()
     connection = UnixHTTPConnection(stack.env["LLMOIN_SOCKET"])
@@ -36,7 +36,13 @@ def on_socket(stack, method, path, body=None):
         data = response.read()
     finally:
         connection.close()
-    return response.status, (json.loads(data) if data else None)
+    return response.status, (json.loads(data) if data else None), response.headers
+
+
+def on_socket(stack, method, path, body=None):
+    """(status, document) of a call over tenantd's unix socket (an operator)."""
+    status, document, _ = on_socket_with_headers(stack, method, path, body)
+    return status, document
 
 
 class ManagementAPI:

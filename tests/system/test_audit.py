@@ -40,7 +40,7 @@ import psycopg2
 import pytest
 
 from identity import Idp
-from llmoin_stack import SOURCE
+from llmoin_stack import SOURCE, database_up_to
 from management import ManagementAPI, on_socket
 
 ACTOR = f"unix:uid={os.getuid()}"
@@ -414,21 +414,8 @@ def c_statement(name):
 @pytest.fixture
 def legacy_database(stack):
     """A database of the node's PostgreSQL with migrations 0001 to 0006 only."""
-    dsn = stack.env["LLMOIN_PG_DSN"]
-    admin = psycopg2.connect(dsn.replace("dbname=llmoin", "dbname=postgres"))
-    admin.autocommit = True
-    admin.cursor().execute("CREATE DATABASE audit_legacy")
-    connection = psycopg2.connect(dsn.replace("dbname=llmoin", "dbname=audit_legacy"))
-    connection.autocommit = True
-    try:
-        for path in sorted((SOURCE / "schema").glob("000[1-6]_*.sql")):
-            with connection:
-                connection.cursor().execute(path.read_text())
-        yield connection.cursor()
-    finally:
-        connection.close()
-        admin.cursor().execute("DROP DATABASE audit_legacy")
-        admin.close()
+    with database_up_to(stack, "audit_legacy", 6) as cursor:
+        yield cursor
 
 
 def test_migration_0007_chains_the_rows_0001_wrote(legacy_database):

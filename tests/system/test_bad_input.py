@@ -32,7 +32,8 @@ import psycopg2
 import pytest
 
 from identity import new_key, public_jwk
-from llmoin_stack import BUILD, SIM_MODEL, UnixHTTPConnection
+from llmoin_stack import BUILD, SIM_MODEL
+from management import on_socket_with_headers
 
 HAMBURG_ISSUER = "https://login.hamburg.example/realms/llmoin"
 SLUG_HELP = "2 to 32 lowercase letters, digits or dashes, starting with a letter"
@@ -866,19 +867,6 @@ def encode(body, limit):
     return json.dumps(body, ensure_ascii=False).encode()
 
 
-def call(stack, method, path, body):
-    """(status, answer document, response) of one request on tenantd's socket."""
-    connection = UnixHTTPConnection(stack.env["LLMOIN_SOCKET"])
-    try:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        text = response.read()
-        return response.status, json.loads(text), response
-    finally:
-        connection.close()
-
-
 def fill(text, world):
     for name, value in world.items():
         text = text.replace("{" + name + "}", str(value))
@@ -909,7 +897,7 @@ def ctl(stack, args, socket=None):
 
 def checked(stack, method, path, body, status):
     """The answer document of a request that must succeed with status."""
-    answer = call(stack, method, path, encode(body, 0))
+    answer = on_socket_with_headers(stack, method, path, encode(body, 0))
     assert answer[0] == status, answer[1]
     return answer[1]
 
@@ -965,11 +953,11 @@ def test_api_refuses_bad_input_exactly_and_changes_nothing(stack, world, stored_
     body = encode(fill_body(body, world), world["max_body_bytes"])
     before, seen = stored_state(), requests_seen(stack)
 
-    answered, answer, response = call(stack, method, path, body)
+    answered, answer, headers = on_socket_with_headers(stack, method, path, body)
 
     assert (answered, answer) == (status, {"error": {
         "message": fill(message, world), "type": "invalid_request_error", "code": code}})
-    assert response.getheader("Content-Type") == "application/json"
+    assert headers["Content-Type"] == "application/json"
     assert stored_state() == before
     assert requests_seen(stack) == seen + 1
 
@@ -1014,8 +1002,8 @@ def test_llmoinctl_without_tenantd_exits_3_and_sends_nothing(stack, world):
 
 
 def test_wrong_method_names_the_allowed_ones(stack, world):
-    status, _, response = call(stack, "DELETE", HAMBURG, None)
+    status, _, headers = on_socket_with_headers(stack, "DELETE", HAMBURG, None)
 
     assert status == 405
-    allowed = {method.strip() for method in (response.getheader("Allow") or "").split(",")}
+    allowed = {method.strip() for method in (headers["Allow"] or "").split(",")}
     assert allowed == {"GET", "PATCH"}

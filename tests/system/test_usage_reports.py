@@ -23,7 +23,7 @@ import zoneinfo
 import psycopg2
 import pytest
 
-from llmoin_stack import SOURCE, UnixHTTPConnection, SIM_MODEL, wait_until
+from llmoin_stack import SOURCE, UnixHTTPConnection, SIM_MODEL, database_up_to, wait_until
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 COUNTERS = ("requests", "estimated_requests", "failed_requests", "prompt_tokens",
@@ -384,21 +384,8 @@ def test_real_requests_by_function(stack):
 @pytest.fixture
 def database_before_0009(stack):
     """A database of the node's PostgreSQL with migrations 0001 to 0008 only."""
-    dsn = stack.env["LLMOIN_PG_DSN"]
-    admin = psycopg2.connect(dsn.replace("dbname=llmoin", "dbname=postgres"))
-    admin.autocommit = True
-    admin.cursor().execute("CREATE DATABASE usage_before_0009")
-    connection = psycopg2.connect(dsn.replace("dbname=llmoin", "dbname=usage_before_0009"))
-    connection.autocommit = True
-    try:
-        for path in sorted((SOURCE / "schema").glob("000[1-8]_*.sql")):
-            with connection:
-                connection.cursor().execute(path.read_text())
-        yield connection.cursor()
-    finally:
-        connection.close()
-        admin.cursor().execute("DROP DATABASE usage_before_0009")
-        admin.close()
+    with database_up_to(stack, "usage_before_0009", 8) as cursor:
+        yield cursor
 
 
 def test_migration_0009_admits_plain_language_in_old_and_new_partitions(database_before_0009):

@@ -7,8 +7,11 @@ text), Zusammenfassen (also from an uploaded file), Texte formulieren,
 In Dokumenten recherchieren (a multi-page PDF, a DOCX and a TXT read in the
 browser; the passages ranked to fit; an answer citing (Datei, Seite) whose
 button shows the passage), Einfache Sprache; shows a 403, a 429, a 503 and
-an expired sign-in in German, runs axe-core on every view, checks every view
-at 768 px and saves screenshots to tests/artifacts/web/
+an expired sign-in in German, answers cut off by the connection or by the
+max_tokens cap, renewing the sign-in in a small window (also as someone
+else), signing out at the provider, a page whose files do not load; runs
+axe-core on every view, checks every view at 768 and 320 px and saves
+screenshots to tests/artifacts/web/
 (LLMOIN_WEB_ARTIFACTS to change). Afterwards the usage of every function is
 in the tenant's report, and no prompt text reached a log or the database.
 
@@ -165,6 +168,8 @@ class Control(SmallServer):
             "suspend": ("tenant", "suspend", TENANT),
             "resume": ("tenant", "resume", TENANT),
             "sign-in-off": ("tenant", "dev-idp", TENANT, "--disable"),
+            "cap-5": ("tenant", "update", TENANT, "--max-tokens-cap", "5"),
+            "cap-back": ("tenant", "update", TENANT, "--max-tokens-cap", "4096"),
         }
 
         class Handler(http.server.BaseHTTPRequestHandler):

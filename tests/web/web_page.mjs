@@ -4,8 +4,9 @@
 //   LLMOIN_SCRIPTED_MODEL/_URL       the scripted model and its server
 //                                    (GET /last: the last request body)
 //   LLMOIN_CONTROL_URL               POST /rpm-1, /rpm-clear, /suspend,
-//                                    /resume, /sign-in-off: applied by
-//                                    every nginx worker when answered
+//                                    /resume, /sign-in-off, /cap-5,
+//                                    /cap-back: applied by every nginx
+//                                    worker when answered
 //   LLMOIN_FIXTURES                  documents to upload
 //   LLMOIN_FUNCTIONS_DIR             web/functions (the prompts' source)
 //   LLMOIN_MARKER                    put into every prompt
@@ -250,6 +251,11 @@ async function streamedAndCopied(page, view, id, submit, copy) {
 async function summarize(page) {
     const view = await openView(page, "Zusammenfassen", "#zusammenfassen");
     await accessible(page, "Zusammenfassen");
+    await page.fill("#summarize-text", "x".repeat(24001));
+    await view.getByRole("button", { name: "Zusammenfassen", exact: true }).click();
+    await page.locator("#notice", { hasText: "Der Text ist mit 24.001 Zeichen zu lang für eine Anfrage "
+                                             + "(höchstens 24.000 Zeichen)" }).waitFor();
+    assert.equal(await page.locator("#summarize-results .message").count(), 0, "nothing was sent");
     await page.setInputFiles("#summarize-text-file", fixture("Notiz.txt"));
     await page.locator("#summarize-status", { hasText: "steht jetzt im Textfeld" }).waitFor();
     assert.match(await page.inputValue("#summarize-text"), /Öffnungszeiten werden ab Mai verlängert/);
@@ -306,6 +312,10 @@ async function research(page) {
                             "Vermerk.docx (2 Seiten)", "Notiz.txt"]) {
         assert.ok(listed.includes(expected), `documents list lacks ${expected}: ${listed}`);
     }
+    await view.getByLabel("Ihre Frage").fill("Frist?".repeat(4000));
+    await view.getByRole("button", { name: "Recherchieren" }).click();
+    await page.locator("#notice", { hasText: "Ihre Frage ist mit 24.000 Zeichen zu lang (höchstens 21.000 Zeichen)" }).waitFor();
+    assert.equal(await page.locator("#research-results .message").count(), 0, "nothing was sent");
     await view.getByLabel("Ihre Frage").fill(
         `Bis wann muss die Reisekostenabrechnung eingereicht werden? Gilt eine Ausschlussfrist? ${MARKER}`);
     const prompt = (await sentToScripted(page, view, "research", "Recherchieren")).messages[1].content;
@@ -428,6 +438,17 @@ async function unavailableInGerman(page) {
     }
 }
 
+// "Anmeldung verlängern" and the sign-in in the small window it opens.
+async function renewAs(page, user) {
+    const [popup] = await Promise.all([
+        page.context().waitForEvent("page"),
+        page.locator("#expiry").getByRole("button", { name: "Anmeldung verlängern" }).click(),
+    ]);
+    await popup.getByLabel("Benutzername").fill(user);
+    await popup.getByRole("button", { name: "Anmelden" }).click();
+    await popup.waitForEvent("close");
+}
+
 // The token runs out while the page is open: two minutes before, the page
 // offers to renew it in a small window, which keeps the history; if nobody
 // does, the page asks to sign in again on its own, before a request fails.
@@ -438,19 +459,22 @@ async function expiryAnnounced(page) {
     const expiry = page.locator("#expiry");
     await expiry.filter({ hasText: "Ihre Anmeldung läuft in zwei Minuten ab." }).waitFor();
     await accessible(page, "the expiry warning");
-    const [popup] = await Promise.all([
-        page.context().waitForEvent("page"),
-        expiry.getByRole("button", { name: "Anmeldung verlängern" }).click(),
-    ]);
-    await popup.getByLabel("Benutzername").fill(USER);
-    await popup.getByRole("button", { name: "Anmelden" }).click();
-    await popup.waitForEvent("close");
+    await renewAs(page, USER);
     await page.locator("#page-status", { hasText: "Ihre Anmeldung wurde verlängert." }).waitFor();
     assert.equal(await expiry.innerText(), "");
     assert.equal(await page.locator("#history .message").count(), 2, "the history stays");
     const stored = await page.evaluate(() => [sessionStorage.length, localStorage.length]);
     assert.deepEqual(stored, [0, 0], "renewing leaves nothing in storage");
     step("an expiring sign-in is announced and renewed in a small window; the history stays");
+
+    await page.clock.fastForward("58:30");
+    await expiry.filter({ hasText: "Ihre Anmeldung läuft in zwei Minuten ab." }).waitFor();
+    await renewAs(page, "max");
+    await page.locator("#page-status", { hasText: "Sie sind jetzt als max angemeldet" }).waitFor();
+    await page.getByText("Angemeldet als max").waitFor();
+    assert.equal(await page.locator("#history .message").count(), 0,
+                 "someone else renewing does not see the history");
+    step("renewed by someone else: the history is gone");
 
     await page.clock.fastForward("58:30");
     await expiry.filter({ hasText: "Ihre Anmeldung läuft in zwei Minuten ab." }).waitFor();
@@ -463,6 +487,32 @@ async function expiryAnnounced(page) {
     await accessible(page, "the expired sign-in");
     await screenshot(page, "04-erneut-anmelden");
     step("an expired sign-in asks to sign in again, focus on its button");
+}
+
+// An answer that breaks off keeps what arrived and says it is incomplete;
+// one the max_tokens cap ended says so too.
+async function endingsSaid(page) {
+    // tokens spaced as a model sends them (all at once, chromium may drop
+    // the last piece together with the broken connection)
+    await simConfig({ cut_rate: 1, cut_after: 3, tokens_per_second: 20 });
+    try {
+        await ask(page, "Eine Antwort, die abbricht", SIM);
+        await page.locator("#status", { hasText: "Die Antwort ist unvollständig angekommen." }).waitFor();
+        assert.match(await lastAnswer(page).innerText(), /^Gerne/, "what arrived stays");
+        assert.equal(await page.locator("#notice").innerText(), "");
+    } finally {
+        await simConfig({ cut_rate: 0, tokens_per_second: 0 });
+    }
+    await control("cap-5");
+    try {
+        await ask(page, "Eine zu lange Antwort", SIM);
+        await page.locator("#status", { hasText: "wegen ihrer Länge abgeschnitten" }).waitFor();
+        assert.match(await page.locator("#history .message.assistant").last().innerText(),
+                     /Die Antwort wurde wegen ihrer Länge abgeschnitten\./);
+    } finally {
+        await control("cap-back");
+    }
+    step("a cut answer and one ended by the max_tokens cap are marked as such");
 }
 
 // Abmelden while an answer streams: signed out, and no complaint about an
@@ -482,6 +532,39 @@ async function signOutDuringAnswer(page) {
         await simConfig({ tokens_per_second: 0, answer_tokens: null });
     }
     step("Abmelden during an answer signs out quietly");
+}
+
+// A page whose files do not all load says so instead of staying blank.
+async function brokenDeploymentSaid(browser, errors) {
+    const page = await newPage(browser, errors);
+    await page.route("**/functions/write.json", (route) => route.fulfill({ status: 404, body: "" }));
+    await page.goto(`${url}/`);
+    await page.locator("#notice", { hasText: "Die Seite konnte nicht vollständig geladen werden." }).waitFor();
+    assert.equal(await page.locator("#sign-in-button").isDisabled(), true);
+    await page.close();
+    step("a function file that does not load gets a clear message");
+}
+
+// Abmelden ends the session at the provider too when its discovery
+// document names an end_session_endpoint (the development provider has
+// none: the test adds one to what the browser gets).
+async function signOutAtProvider(browser, errors) {
+    const page = await newPage(browser, errors);
+    await page.route("**/.well-known/openid-configuration", async (route) => {
+        const original = await (await route.fetch()).json();
+        await route.fulfill({ json: { ...original, end_session_endpoint: `${url}/signed-out` } });
+    });
+    await page.route("**/signed-out?*", (route) => route.fulfill({ status: 200, body: "abgemeldet" }));
+    await signIn(page);
+    const [request] = await Promise.all([
+        page.waitForRequest("**/signed-out?*"),
+        page.getByRole("button", { name: "Abmelden" }).click(),
+    ]);
+    const target = new URL(request.url());
+    assert.equal(target.searchParams.get("client_id"), "llmoin-web");
+    assert.equal(target.searchParams.get("post_logout_redirect_uri"), `${url}/`);
+    await page.close();
+    step("Abmelden also ends the session at the provider");
 }
 
 async function signInAgain(page) {
@@ -541,9 +624,13 @@ async function main() {
         await tooManyRequestsInGerman(page);
         await suspendedInGerman(page);
         await unavailableInGerman(page);
+        await endingsSaid(page);
         await signOutDuringAnswer(page);
 
-        // a second tab whose clock the test turns forward
+        await brokenDeploymentSaid(browser, errors);
+        await signOutAtProvider(browser, errors);
+
+        // a tab whose clock the test turns forward
         const later = await newPage(browser, errors);
         await later.clock.install();
         await signIn(later);

@@ -2,8 +2,9 @@
 // stop buttons and its status line. Used by every view; what a view sends is
 // its own business, how an answer arrives and is shown is this module's.
 
+import { element } from "./dom.js";
 import { StreamError, gatewayFetch } from "./gateway.js";
-import { renderMarkdown } from "./render.js";
+import { plainText, renderMarkdown } from "./render.js";
 import { readEventStream } from "./sse.js";
 
 // How often a streaming answer is rendered again (each render parses the
@@ -16,10 +17,7 @@ const ENDINGS = {
 };
 
 function addNote(item, text) {
-    const note = document.createElement("p");
-    note.className = "meta";
-    note.textContent = text;
-    item.append(note);
+    item.append(element("p", { class: "meta" }, text));
 }
 
 // One event of the stream: a completion chunk, or the gateway's error.
@@ -36,12 +34,6 @@ function parseChunk(data) {
     return chunk;
 }
 
-// Markdown marks a screen reader should not spell out.
-function spoken(text) {
-    return text.replace(/^```.*$/gm, "").replace(/^#{1,6}\s+/gm, "")
-        .replace(/\[([^\[\]\n]*)\]\([^()\s]*\)/g, "$1").replace(/[*`]/g, "").trim();
-}
-
 // Reads a streaming answer to screen readers paragraph by paragraph: each
 // finished paragraph is added to a polite live region once, instead of the
 // whole answer being announced again with every change of its rendering.
@@ -53,11 +45,9 @@ class Announcer {
     }
 
     tell(text) {
-        const words = spoken(text);
+        const words = plainText(text);
         if (words !== "") {
-            const paragraph = document.createElement("p");
-            paragraph.textContent = words;
-            this.region.append(paragraph);
+            this.region.append(element("p", {}, words));
         }
     }
 
@@ -89,9 +79,7 @@ export class AnswerList {
         this.copyLabel = copyLabel;
         this.controller = null;
         this.received = "";   // the text of the answer streaming now, as it came
-        this.live = document.createElement("div");
-        this.live.className = "visually-hidden";
-        this.live.setAttribute("aria-live", "polite");
+        this.live = element("div", { class: "visually-hidden", "aria-live": "polite" });
         list.after(this.live);
         stop.addEventListener("click", () => this.stop());
     }
@@ -129,26 +117,16 @@ export class AnswerList {
     }
 
     addItem(role, text = "") {
-        const item = document.createElement("li");
-        item.className = `message ${role}`;
-        const speaker = document.createElement("p");
-        speaker.className = "speaker";
-        speaker.textContent = role === "user" ? "Sie" : "Assistent";
-        const content = document.createElement("div");
-        content.className = "content";
-        content.textContent = text;
-        item.append(speaker, content);
+        const content = element("div", { class: "content" }, text);
+        const item = element("li", { class: `message ${role}` },
+                             element("p", { class: "speaker" }, role === "user" ? "Sie" : "Assistent"),
+                             content);
         this.list.append(item);
         return { item, content };
     }
 
     addCopyButton(item, text) {
-        const tools = document.createElement("div");
-        tools.className = "tools";
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = "copy";
-        button.textContent = this.copyLabel;
+        const button = element("button", { type: "button", class: "copy" }, this.copyLabel);
         button.addEventListener("click", async () => {
             try {
                 await navigator.clipboard.writeText(text);
@@ -157,14 +135,14 @@ export class AnswerList {
                 this.setStatus("Kopieren ist in diesem Browser nicht möglich; bitte markieren Sie den Text.");
             }
         });
-        tools.append(button);
-        item.append(tools);
+        item.append(element("div", { class: "tools" }, button));
     }
 
     // Streams the answer into `content`, rendered at most every RENDER_MS
     // (and once at the end) and handed to `decorate(content)` (citations).
     // Returns { text, ending }: ending is "done", "length" (the model's
-    // limit cut it) or "cut" (the stream ended without its last event).
+    // limit cut it) or "cut" (the stream broke off or ended without its last
+    // event: what arrived stays, marked as incomplete).
     async stream(functionId, messages, content, decorate) {
         const response = await gatewayFetch("/v1/chat/completions", {
             token: this.page.token(),
@@ -200,6 +178,12 @@ export class AnswerList {
                 }
                 return true;
             });
+        } catch (error) {
+            // a broken connection mid-answer is a cut answer, not a failed request
+            if (error.name === "AbortError" || error instanceof StreamError) {
+                throw error;
+            }
+            state.ending = "cut";
         } finally {
             // also when stopped: what arrived is shown, then copied
             clearTimeout(state.timer);

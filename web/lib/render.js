@@ -133,6 +133,21 @@ export function markdownBlocks(text) {
     return blocks;
 }
 
+// The answer as plain text without Markdown marks, one line per heading,
+// list item or line (what a screen reader should read: no "**" or "#").
+export function plainText(text) {
+    const words = (line) => inlineTokens(line).map((token) => token.text).join("");
+    return markdownBlocks(text).flatMap((block) => {
+        if (block.kind === "code") {
+            return [block.text];
+        }
+        if (block.kind === "heading") {
+            return [words(block.text)];
+        }
+        return (block.items ?? block.lines).map(words);
+    }).join("\n").trim();
+}
+
 // --- DOM ---------------------------------------------------------------------
 
 function inlineNode(token) {

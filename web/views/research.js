@@ -8,7 +8,7 @@
 
 import { AnswerList } from "../lib/answers.js";
 import { linkCitations } from "../lib/citations.js";
-import { ACCEPTED_TYPES, DocumentError, readDocument } from "../lib/documents.js";
+import { ACCEPTED_TYPES, readDocument } from "../lib/documents.js";
 import { element, formActions, viewFrame } from "../lib/dom.js";
 import { counted } from "../lib/german.js";
 import { analyseDocument, selectPassages } from "../lib/passages.js";
@@ -18,6 +18,8 @@ import { fill, quoted } from "../lib/template.js";
 // for its heading and delimiters (besides the file name).
 const PROMPT_OVERHEAD_CHARS = 2000;
 const PASSAGE_OVERHEAD_CHARS = 43;   // "[999] (Datei: , Abschnitt 99999)", frame, join
+// What a question must leave for the passages at least.
+const MIN_PASSAGE_CHARS = 1000;
 
 function placeOf(passage) {
     const part = passage.parts > 1 ? ` (Teil ${passage.part} von ${passage.parts})` : "";
@@ -100,15 +102,14 @@ export function researchView(page, definition, section) {
                     return;
                 }
                 answers.setStatus("");
-                page.showNotice(error instanceof DocumentError ? error.message
-                    : `„${file.name}“ konnte nicht gelesen werden.`);
+                page.showNotice(error.message);   // readDocument: always a DocumentError
             }
         }
     }
 
     async function ask(text) {
         const budget = page.settings.maxInputChars - PROMPT_OVERHEAD_CHARS - text.length;
-        const passages = selectPassages(documents, text, Math.max(budget, 1000),
+        const passages = selectPassages(documents, text, Math.max(budget, MIN_PASSAGE_CHARS),
                                         { perPassageChars: PASSAGE_OVERHEAD_CHARS });
         const framed = passages.map((passage) => {
             const heading = fill(definition.passage_heading,
@@ -156,6 +157,13 @@ export function researchView(page, definition, section) {
         if (documents.length === 0) {
             page.showNotice("Bitte laden Sie zuerst mindestens ein Dokument hoch.");
             files.focus();
+            return;
+        }
+        const longest = page.settings.maxInputChars - PROMPT_OVERHEAD_CHARS - MIN_PASSAGE_CHARS;
+        if (text.length > longest) {
+            page.showNotice(`Ihre Frage ist mit ${counted(text.length, "Zeichen")} zu lang `
+                + `(höchstens ${counted(Math.max(longest, 0), "Zeichen")}), um noch Textstellen `
+                + "mitzuschicken. Bitte fassen Sie sie kürzer.");
             return;
         }
         ask(text);

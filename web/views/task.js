@@ -10,7 +10,7 @@
 //   choice  radio buttons; the chosen option's "prompt" is added
 
 import { AnswerList } from "../lib/answers.js";
-import { ACCEPTED_TYPES, DocumentError, readDocument } from "../lib/documents.js";
+import { ACCEPTED_TYPES, readDocument } from "../lib/documents.js";
 import { element, formActions, viewFrame } from "../lib/dom.js";
 import { counted } from "../lib/german.js";
 import { fill, quoted } from "../lib/template.js";
@@ -103,8 +103,7 @@ async function takeFile(input, textarea, answers, page, current) {
     } catch (error) {
         if (current()) {
             answers.setStatus("");
-            page.showNotice(error instanceof DocumentError ? error.message
-                : `„${file.name}“ konnte nicht gelesen werden.`);
+            page.showNotice(error.message);   // readDocument: always a DocumentError
         }
     }
 }

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import test from "node:test";
-import { inlineTokens, markdownBlocks, renderMarkdown } from "../../../web/lib/render.js";
+import { inlineTokens, markdownBlocks, plainText, renderMarkdown } from "../../../web/lib/render.js";
 import { installFakeDocument, tree } from "./fake_dom.mjs";
 
 const FAST_MS = 200;
@@ -119,4 +119,12 @@ test("renderMarkdown builds the nodes the parser describes", () => {
         ["p", {}, "<img src=x onerror=alert(1)>"],
         ["pre", {}, ["code", {}, "x"]],
     ]);
+});
+
+test("plainText is what a screen reader should read: no Markdown marks", () => {
+    const answer = "# Ergebnis\n\nDie **Frist** ist *kurz*: `14 Tage`.\n\n- erstens\n- "
+        + "[Formular](https://intra.example/f)\n\n```\ncode\n```";
+    assert.equal(plainText(answer),
+                 "Ergebnis\nDie Frist ist kurz: 14 Tage.\nerstens\nFormular (intra.example)\ncode");
+    assert.equal(plainText(""), "");
 });
