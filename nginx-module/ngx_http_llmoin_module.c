@@ -275,7 +275,7 @@ ngx_http_llmoin_log_handler(ngx_http_request_t *r)
     ctx = ngx_http_llmoin_get_ctx(r);
 
     if (ctx != NULL && r == r->main) {
-        ngx_http_llmoin_quota_settle(r, ctx);
+        (void) ngx_http_llmoin_quota_settle(r, ctx, 0);
     }
 
     return NGX_OK;

@@ -53,6 +53,10 @@ typedef enum {
 
 typedef struct ngx_http_llmoin_quota_call_s  ngx_http_llmoin_quota_call_t;
 
+/* r->buffered: the answer's end waits for its slot to be freed (a bit no
+ * filter of nginx uses: SSI 0x01, sub 0x02, copy 0x04) */
+#define NGX_HTTP_LLMOIN_BUFFERED  0x08
+
 struct redisAsyncContext;
 
 
@@ -149,6 +153,7 @@ typedef struct {
     llmoin_body_usage_t             *body_usage;
     off_t                            response_body_bytes;
     ngx_msec_t                       first_byte_ms;  /* after the start */
+    ngx_chain_t                     *held;  /* the end, until the slot is free */
 
     /* settled once, when the log phase first asks */
     int64_t                          prompt_tokens;
@@ -162,6 +167,7 @@ typedef struct {
     unsigned                         settled:1;
     unsigned                         quota_fail_open:1;
     unsigned                         quota_settled:1;
+    unsigned                         quota_confirming:1; /* settle sent */
     unsigned                         first_byte:1;   /* an answer byte went out */
     unsigned                         usage_injected:1; /* include_usage added */
 } ngx_http_llmoin_ctx_t;
@@ -237,8 +243,8 @@ void ngx_http_llmoin_redis_flush(void);
 void ngx_http_llmoin_quota_configure(ngx_msec_t timeout, time_t clock_offset);
 ngx_int_t ngx_http_llmoin_quota_admit(ngx_http_request_t *r,
     ngx_http_llmoin_ctx_t *ctx, int64_t max_tokens);
-void ngx_http_llmoin_quota_settle(ngx_http_request_t *r,
-    ngx_http_llmoin_ctx_t *ctx);
+ngx_int_t ngx_http_llmoin_quota_settle(ngx_http_request_t *r,
+    ngx_http_llmoin_ctx_t *ctx, ngx_flag_t confirm);
 ngx_int_t ngx_http_llmoin_quota_headers(ngx_http_request_t *r,
     ngx_http_llmoin_ctx_t *ctx);
 ngx_flag_t ngx_http_llmoin_is_quota_request(ngx_http_request_t *r);

@@ -1,9 +1,9 @@
 /*
  * Quotas: before a request goes upstream, one Redis script reserves it and
  * its estimated tokens against every limit that applies (common/quota.h,
- * common/quota_script.h) or names the limit that was hit; when the request
- * ends, the log phase replaces the estimate by the real usage and frees the
- * request's in-flight slot.
+ * common/quota_script.h) or names the limit that was hit; when the answer
+ * is complete (or the request ends otherwise, in the log phase) the real
+ * usage replaces the estimate and the request's in-flight slot is freed.
  *
  *   estimate   = request body bytes / 4 (common/token_estimate.h)
  *                + max_tokens (the tenant's cap when the request had none)
@@ -724,23 +724,49 @@ ngx_http_llmoin_settle_args(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
 }
 
 
+/* the store confirmed the settlement (or did not answer in time): the
+ * answer's end goes out (the usage body filter passes what it held) */
+
+static void
+ngx_http_llmoin_quota_confirmed(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_http_llmoin_ctx_t  *ctx;
+
+    ctx = ngx_http_llmoin_get_ctx(r);
+
+    if (reply != NULL) {
+        (void) ngx_http_llmoin_reply_usable(r, reply);
+    }
+
+    ctx->quota_confirming = 0;
+
+    ngx_post_event(r->connection->write, &ngx_posted_events);
+}
+
+
 /*
  * When the answer's last byte is about to leave (the body filter), or in
  * the log phase for every other ending: the real usage replaces the
- * estimate and the slot is freed. Nobody waits for Redis's answer. When a
- * slot is freed, the command is written at once, so that it is in Redis
- * before the client can send its next request (else it leaves with the
- * other commands at the end of the event loop's turn: a client at its
- * token limit may meet its previous estimate once, never a slot it no
- * longer holds).
+ * estimate and the slot is freed.
+ *
+ * A request that held an in-flight slot (confirm: the body filter) keeps
+ * its answer's end until Redis confirms that the slot is free (or the
+ * store's timeout passed): NGX_AGAIN. A client that has the whole answer
+ * then finds its slot free, whichever worker and Redis connection its next
+ * request takes; two connections to Redis keep no order between them.
+ * Otherwise nobody waits for Redis's answer: a client at its token limit
+ * may meet its previous estimate once.
  */
-void
-ngx_http_llmoin_quota_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
+ngx_int_t
+ngx_http_llmoin_quota_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
+    ngx_flag_t confirm)
 {
+    ngx_int_t               rc;
+    ngx_flag_t              frees_slot;
     ngx_http_llmoin_args_t  args;
 
     if (ctx->quota_state != NGX_HTTP_LLMOIN_QUOTA_CHECKED || ctx->quota_settled) {
-        return;
+        return NGX_OK;
     }
 
     ctx->quota_settled = 1;
@@ -749,11 +775,13 @@ ngx_http_llmoin_quota_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
 
     /* requests per minute alone: nothing to replace, nothing to free */
 
-    if (!ngx_http_llmoin_plan_has(ctx->quota_plan, 1)
-        && !ngx_http_llmoin_plan_has(ctx->quota_plan, 2)
+    frees_slot = ngx_http_llmoin_plan_has(ctx->quota_plan, 2);
+
+    if (!frees_slot
+        && !ngx_http_llmoin_plan_has(ctx->quota_plan, 1)
         && !ngx_http_llmoin_plan_has(ctx->quota_plan, 3))
     {
-        return;
+        return NGX_OK;
     }
 
     if (ngx_http_llmoin_settle_args(r, ctx, &args,
@@ -761,22 +789,36 @@ ngx_http_llmoin_quota_settle(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
                                     0)
         != NGX_OK)
     {
-        return;
+        return NGX_OK;
     }
 
-    if (ngx_http_llmoin_redis_eval(NGX_HTTP_LLMOIN_SCRIPT_SETTLE, args.argc,
-                                   args.argv, args.argvlen, NULL, NULL)
-        != NGX_OK)
-    {
+    if (frees_slot && confirm) {
+        rc = ngx_http_llmoin_quota_call(r, NGX_HTTP_LLMOIN_SCRIPT_SETTLE, &args,
+                                        ngx_http_llmoin_quota_confirmed);
+        if (rc == NGX_OK) {
+            ctx->quota_confirming = 1;
+            ngx_http_llmoin_redis_flush();
+            return NGX_AGAIN;
+        }
+
+    } else {
+        rc = ngx_http_llmoin_redis_eval(NGX_HTTP_LLMOIN_SCRIPT_SETTLE,
+                                        args.argc, args.argv, args.argvlen,
+                                        NULL, NULL);
+    }
+
+    if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "llmoin: quota settlement lost (store unavailable); "
                       "the in-flight slot frees itself when its lease ends");
-        return;
+        return NGX_OK;
     }
 
-    if (ngx_http_llmoin_plan_has(ctx->quota_plan, 2)) {
+    if (frees_slot) {
         ngx_http_llmoin_redis_flush();
     }
+
+    return NGX_OK;
 }
 
 

@@ -216,6 +216,35 @@ ngx_http_llmoin_first_byte(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx)
 }
 
 
+/*
+ * The answer's end waits while the store frees the request's in-flight
+ * slot (ngx_http_llmoin_quota_settle): what arrives meanwhile is kept, and
+ * the first call after the store's confirmation passes it all on.
+ */
+static ngx_int_t
+ngx_http_llmoin_hold(ngx_http_request_t *r, ngx_http_llmoin_ctx_t *ctx,
+    ngx_chain_t *in)
+{
+    ngx_chain_t  *out;
+
+    if (in != NULL && ngx_chain_add_copy(r->pool, &ctx->held, in) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->quota_confirming) {
+        r->buffered |= NGX_HTTP_LLMOIN_BUFFERED;
+        return NGX_AGAIN;
+    }
+
+    r->buffered &= ~NGX_HTTP_LLMOIN_BUFFERED;
+
+    out = ctx->held;
+    ctx->held = NULL;
+
+    return ngx_http_next_body_filter(r, out);
+}
+
+
 static ngx_int_t
 ngx_http_llmoin_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
@@ -225,9 +254,15 @@ ngx_http_llmoin_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     ctx = ngx_http_llmoin_get_ctx(r);
 
-    if (ctx == NULL || ctx->response_kind == NGX_HTTP_LLMOIN_RESPONSE_UNKNOWN
-        || ctx->response_finished)
-    {
+    if (ctx == NULL || ctx->response_kind == NGX_HTTP_LLMOIN_RESPONSE_UNKNOWN) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    if (ctx->held != NULL || ctx->quota_confirming) {
+        return ngx_http_llmoin_hold(r, ctx, in);
+    }
+
+    if (ctx->response_finished) {
         return ngx_http_next_body_filter(r, in);
     }
 
@@ -248,10 +283,12 @@ ngx_http_llmoin_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     /* with a Content-Length the client has the whole answer when its last
-     * byte arrives, before nginx passes the (empty) last buffer */
+     * byte arrives, before nginx passes the (empty) last buffer; a stream's
+     * client has it with data: [DONE] */
 
-    if (r->headers_out.content_length_n >= 0
-        && ctx->response_body_bytes >= r->headers_out.content_length_n)
+    if ((r->headers_out.content_length_n >= 0
+         && ctx->response_body_bytes >= r->headers_out.content_length_n)
+        || (ctx->stream_usage != NULL && ctx->stream_usage->done))
     {
         ctx->response_finished = 1;
     }
@@ -259,8 +296,10 @@ ngx_http_llmoin_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     /* the answer is complete: its usage is known, and its quota is settled
      * before the last byte goes out */
 
-    if (ctx->response_finished) {
-        ngx_http_llmoin_quota_settle(r, ctx);
+    if (ctx->response_finished
+        && ngx_http_llmoin_quota_settle(r, ctx, 1) == NGX_AGAIN)
+    {
+        return ngx_http_llmoin_hold(r, ctx, in);
     }
 
     return ngx_http_next_body_filter(r, in);

@@ -424,12 +424,14 @@ class ExtraNginx:
     """A second nginx for the same node: a copy of the node's rendered
     nginx.conf with its own prefix (pid, logs, temp paths, journal) and
     port, and the same snapshot and Redis. Its directory is inside the
-    node's state, so the sanitizer check sees its logs too."""
+    node's state, so the sanitizer check sees its logs too. `changes`:
+    further (text, replacement) pairs for its nginx.conf."""
 
-    def __init__(self, stack, name="nginx-second"):
+    def __init__(self, stack, name="nginx-second", changes=()):
         self.stack = stack
         self.prefix = stack.state / name
         self.port = free_port()
+        self.changes = changes
 
     @property
     def url(self):
@@ -450,6 +452,9 @@ class ExtraNginx:
         conf = conf.replace(f"{state}/nginx/", f"{self.prefix}/")
         conf = conf.replace(f"{state}/log/usage.journal", str(self.journal))
         conf = conf.replace(f"{state}/log/jwks-hints.log", str(self.prefix / "logs" / "jwks-hints.log"))
+        for text, replacement in self.changes:
+            assert text in conf, f"{text!r} not in the node's nginx.conf"
+            conf = conf.replace(text, replacement)
         return conf
 
     def environment(self):

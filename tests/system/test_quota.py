@@ -13,19 +13,23 @@ new snapshot. Each test uses its own tenant, so Redis counters never mix.
 The reservation rule the budget tests check (nginx-module/
 ngx_http_llmoin_quota.c): estimate = ceil(request body bytes / 4) +
 max_tokens (the tenant's cap when the request names none); a request is
-admitted only if used + estimate <= limit for every limit that applies; the
-log phase replaces the estimate by the real usage and frees the request's
-in-flight slot.
+admitted only if used + estimate <= limit for every limit that applies;
+when the answer is complete (or the request ends otherwise) the real usage
+replaces the estimate and the request's in-flight slot is freed, and an
+answer that frees a slot reaches the client only after Redis confirmed it.
 """
 
 import collections
 import concurrent.futures
+import contextlib
 import datetime
+import hashlib
 import json
 import os
 import re
 import signal
 import socket
+import subprocess
 import threading
 import time
 from zoneinfo import ZoneInfo
@@ -33,7 +37,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from llmoin_stack import (SIM_DEFAULTS, SIM_MODEL, ExtraNginx, quota_key, quota_status,
+from llmoin_stack import (BUILD, SIM_DEFAULTS, SIM_MODEL, ExtraNginx, quota_key, quota_status,
                           redis_client, set_clock_offset, set_limit, sim_config,
                           snapshot_tenant, tenant_id, wait_snapshot_applied, wait_until)
 
@@ -77,6 +81,15 @@ def read_stream(response):
              if json.loads(event).get("usage")]
     assert len(usage) == 1, usage
     return usage[0]
+
+
+def read_until_done(response):
+    """Reads an SSE answer up to data: [DONE], as OpenAI's clients do, and
+    leaves the rest unread."""
+    for line in response.iter_lines(decode_unicode=True):
+        if line == "data: [DONE]":
+            return True
+    return False
 
 
 def window_sum(rds, key):
@@ -906,6 +919,128 @@ def test_a_client_that_waits_for_each_answer_is_never_refused_by_a_concurrent_li
         # a new connection each time, as many HTTP clients and scripts do
         response = post(stack.url, secret, body)
         assert response.status_code == 200, (attempt, response.text)
+
+
+class SlowSettlements:
+    """A unix socket between a gateway and Redis that keeps every write
+    running the settle script `delay` seconds before passing it on (and
+    what follows on that connection after it); all else passes at once:
+    a gateway whose connection to the store is slow, while another
+    gateway's is not."""
+
+    def __init__(self, stack, delay):
+        self.target = stack.env["LLMOIN_REDIS_SOCKET"]
+        self.delay = delay
+        script = subprocess.run([str(BUILD / "tests" / "system" / "quota-scripts"), "settle"],
+                                capture_output=True, check=True).stdout
+        self.settle = hashlib.sha1(script).hexdigest().encode()
+        directory = stack.state / "slow-settlements"
+        directory.mkdir(exist_ok=True)
+        os.chmod(directory, 0o755)
+        self.path = directory / "redis.sock"
+        self.path.unlink(missing_ok=True)
+        self.listener = socket.socket(socket.AF_UNIX)
+        self.listener.bind(str(self.path))
+        os.chmod(self.path, 0o777)  # nginx's workers run as nobody
+        self.listener.listen()
+        self.delayed = 0
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.socket(socket.AF_UNIX)
+            server.connect(self.target)
+            threading.Thread(target=self.pass_on, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self.pass_on, args=(server, client, False), daemon=True).start()
+
+    def pass_on(self, source, sink, commands):
+        try:
+            while data := source.recv(65536):
+                if commands and self.settle in data:
+                    self.delayed += 1
+                    time.sleep(self.delay)
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def close(self):
+        self.listener.close()
+
+
+@contextlib.contextmanager
+def gateway_with_slow_settlements(stack, delay, timeout):
+    """A second gateway for the node whose settlements reach Redis `delay`
+    seconds late; `timeout`: its llmoin_redis_timeout."""
+    proxy = SlowSettlements(stack, delay)
+    redis_line = f"llmoin_redis unix:{stack.state}/redis/redis.sock;"
+    gateway = ExtraNginx(stack, "nginx-slow-settlements", changes=[
+        (redis_line, f"llmoin_redis unix:{proxy.path};\n    llmoin_redis_timeout {timeout};")])
+    gateway.start()
+    try:
+        yield gateway, proxy
+    finally:
+        gateway.stop()
+        proxy.close()
+
+
+def test_a_client_sent_to_another_gateway_next_finds_its_slot_free_though_the_first_settles_slowly(stack):
+    """A load balancer may send the next request to another gateway, whose
+    admission reaches Redis on another connection than the settlement:
+    the answer's end waits until Redis confirmed that the slot is free."""
+    slug = "slow-settlement"
+    _, secret = stack.onboard(slug, "alice")
+    with gateway_with_slow_settlements(stack, delay=0.5, timeout="2s") as (slow, proxy):
+        set_limit(stack, slug, "user", "alice", concurrent=1, prefixes=[slow.prefix])
+        body = chat_body("Erst hier, dann dort.", max_tokens=5)
+        streamed = chat_body("Erst hier, dann dort.", max_tokens=5, stream=True)
+
+        for round in range(3):
+            answer = post(slow.url, secret, body)
+            assert answer.status_code == 200, (round, answer.text)
+            assert answer.json()["usage"]["completion_tokens"] > 0
+            next_one = post(stack.url, secret, body)
+            assert next_one.status_code == 200, (round, next_one.text)
+
+            # a stream's client is done at data: [DONE] and may not wait
+            # for the end of the chunked body
+            with post(slow.url, secret, streamed, stream=True) as stream:
+                assert stream.status_code == 200, stream.text
+                assert read_until_done(stream)
+            next_one = post(stack.url, secret, body)
+            assert next_one.status_code == 200, (round, next_one.text)
+        assert proxy.delayed == 6
+
+
+def test_an_answer_goes_out_whole_when_the_store_does_not_confirm_its_settlement_in_time(stack, rds):
+    slug = "unconfirmed-settlement"
+    _, secret = stack.onboard(slug, "alice")
+    tenant = tenant_id(stack, slug)
+    with gateway_with_slow_settlements(stack, delay=1.5, timeout="200ms") as (slow, proxy):
+        set_limit(stack, slug, "user", "alice", concurrent=1, prefixes=[slow.prefix])
+        answer = post(slow.url, secret, chat_body("Nicht warten.", max_tokens=5))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["choices"][0]["message"]["content"]
+        assert proxy.delayed == 1
+
+        # the settlement arrives late, but it arrives
+        wait_until(lambda: rds.zcard(quota_key(tenant, "c", "user", "alice")) == 0,
+                   timeout=5, what="slot freed by the late settlement")
+        assert post(stack.url, secret, chat_body("Jetzt.", max_tokens=5)).status_code == 200
+
+        # a client that leaves while its answer's end waits takes nothing with it
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            post(slow.url, secret, chat_body("Weg.", max_tokens=5), timeout=0.1).json()
+        wait_until(lambda: rds.zcard(quota_key(tenant, "c", "user", "alice")) == 0,
+                   timeout=5, what="slot freed after the client left")
+    assert post(stack.url, secret, chat_body("Wieder da.", max_tokens=5)).status_code == 200
 
 
 def test_a_group_limit_is_shared_by_the_users_of_the_group(stack, rds):
