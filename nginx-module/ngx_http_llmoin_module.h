@@ -53,8 +53,9 @@ typedef enum {
 
 typedef struct ngx_http_llmoin_quota_call_s  ngx_http_llmoin_quota_call_t;
 
-/* r->buffered: the answer's end waits for its slot to be freed (a bit no
- * filter of nginx uses: SSI 0x01, sub 0x02, copy 0x04) */
+/* r->buffered: the answer's end waits for its slot to be freed (SSI 0x01,
+ * sub 0x02 and copy 0x04 are nginx's; 0x08 only the image filter's, which
+ * never runs on a gateway location; the field has four bits) */
 #define NGX_HTTP_LLMOIN_BUFFERED  0x08
 
 struct redisAsyncContext;
